@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,8 +48,12 @@ var servers [2]*Server
 
 // Main prepares the shared credentials file with profiles s3pipe-a and
 // s3pipe-b for the two servers, then runs the tests. Use it from TestMain.
-func Main(m *testing.M) {
-	code := func() int {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns m.Run's code, so a TestMain can
+// clean up its own fixtures (e.g. built binaries) before exiting.
+func Run(m *testing.M) int {
+	return func() int {
 		dir, err := os.MkdirTemp("", "s3test-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -85,7 +90,6 @@ func Main(m *testing.M) {
 		os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 		return m.Run()
 	}()
-	os.Exit(code)
 }
 
 func need(t testing.TB, i int) *Server {
@@ -159,7 +163,8 @@ func (s *Server) Bucket(t testing.TB, versioned bool) string {
 // Empty deletes every version, delete marker and unfinished upload.
 func Empty(ctx context.Context, c *s3.Client, bucket string) error {
 	var errs []error
-	p := s3.NewListObjectVersionsPaginator(c, &s3.ListObjectVersionsInput{Bucket: &bucket})
+	// URL-encoded keys: raw control bytes in keys break the XML listing.
+	p := s3.NewListObjectVersionsPaginator(c, &s3.ListObjectVersionsInput{Bucket: &bucket, EncodingType: types.EncodingTypeUrl})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -167,10 +172,10 @@ func Empty(ctx context.Context, c *s3.Client, bucket string) error {
 		}
 		var ids []types.ObjectIdentifier
 		for _, v := range page.Versions {
-			ids = append(ids, types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+			ids = append(ids, types.ObjectIdentifier{Key: decode(v.Key), VersionId: v.VersionId})
 		}
 		for _, d := range page.DeleteMarkers {
-			ids = append(ids, types.ObjectIdentifier{Key: d.Key, VersionId: d.VersionId})
+			ids = append(ids, types.ObjectIdentifier{Key: decode(d.Key), VersionId: d.VersionId})
 		}
 		for _, id := range ids {
 			if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: id.Key, VersionId: id.VersionId}); err != nil {
@@ -178,17 +183,29 @@ func Empty(ctx context.Context, c *s3.Client, bucket string) error {
 			}
 		}
 	}
-	up := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: &bucket})
+	up := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: &bucket, EncodingType: types.EncodingTypeUrl})
 	for up.HasMorePages() {
 		page, err := up.NextPage(ctx)
 		if err != nil {
 			break
 		}
 		for _, u := range page.Uploads {
-			c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: u.Key, UploadId: u.UploadId})
+			c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: decode(u.Key), UploadId: u.UploadId})
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// decode undoes EncodingType=url.
+func decode(k *string) *string {
+	if k == nil {
+		return nil
+	}
+	d, err := url.QueryUnescape(*k)
+	if err != nil {
+		return k
+	}
+	return &d
 }
 
 // Put uploads a small object.

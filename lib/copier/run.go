@@ -1,0 +1,95 @@
+package copier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/s3pipe/s3pipe/lib/record"
+	"github.com/s3pipe/s3pipe/lib/stream"
+	"github.com/s3pipe/s3pipe/lib/tsv"
+	"golang.org/x/sync/errgroup"
+)
+
+// Run reads plan rows, copies them with up to workers at once, and writes
+// one result row per plan row (in completion order) through one writer.
+func Run(ctx context.Context, cp *Copier, in *tsv.Reader, out io.Writer, workers int) error {
+	w := tsv.NewWriter(out)
+	results := make(chan record.Result, workers)
+	// Copies run under their own context: SIGINT (ctx) and a fatal error
+	// (stop) both cancel them, and both still write their rows.
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var fatalOnce sync.Once
+	var fatal error
+	failed := 0
+	var werr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for r := range results {
+			if r.Status == record.StatusFailed {
+				failed++
+			}
+			if werr != nil {
+				continue
+			}
+			if err := r.Write(w); err != nil {
+				werr = err
+				stop()
+			}
+		}
+	}()
+	g := errgroup.Group{}
+	g.SetLimit(workers)
+	var inErr error
+	for cctx.Err() == nil {
+		f, err := in.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			inErr = err
+			break
+		}
+		var p record.Plan
+		if err := record.ParsePlan(f, &p); err != nil {
+			inErr = record.AtLine(in, err)
+			break
+		}
+		g.Go(func() error {
+			r, err := cp.Copy(cctx, &p)
+			var fe *Fatal
+			if errors.As(err, &fe) {
+				fatalOnce.Do(func() { fatal = fe; stop() })
+			}
+			results <- r
+			return nil
+		})
+	}
+	g.Wait()
+	close(results)
+	<-done
+	if err := w.Flush(); err != nil && werr == nil {
+		werr = err
+	}
+	switch {
+	case werr != nil:
+		return fmt.Errorf("write results: %w", werr)
+	case fatal != nil:
+		return fatal
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case inErr != nil:
+		var pe *tsv.ParseError
+		if errors.As(inErr, &pe) {
+			return inErr
+		}
+		return &stream.InputError{Err: fmt.Errorf("read plan rows: %w", inErr)}
+	case failed > 0:
+		return fmt.Errorf("%d rows failed: %w", failed, stream.ErrSomeFailed)
+	}
+	return nil
+}
