@@ -39,6 +39,16 @@ func Run(ctx context.Context, cp *Copier, in *tsv.Reader, out io.Writer, workers
 			if err := r.Write(w); err != nil {
 				werr = err
 				stop()
+				continue
+			}
+			// Flush whenever no other result is waiting: downstream
+			// s3mpdone completes uploads as their parts arrive, and a
+			// killed s3copy must not take finished rows with it.
+			if len(results) == 0 {
+				if err := w.Flush(); err != nil {
+					werr = err
+					stop()
+				}
 			}
 		}
 	}()

@@ -96,7 +96,19 @@ func PlanAll(ctx context.Context, pl *Planner, in *tsv.Reader, out io.Writer, wi
 	}()
 	var runErr error
 	for s := range order {
-		<-s.done
+		select {
+		case <-s.done:
+		default:
+			// Flush before blocking, so s3copy downstream starts on the
+			// rows planned so far instead of waiting for a full buffer.
+			if runErr == nil {
+				if err := w.Flush(); err != nil {
+					runErr = fmt.Errorf("write plan rows: %w", err)
+					cancel()
+				}
+			}
+			<-s.done
+		}
 		if runErr != nil {
 			continue
 		}
