@@ -103,12 +103,12 @@ func parsePlan(f [][]byte, p *Plan) error {
 	p.SrcBucket = str(f[6])
 	p.DstBucket = str(f[7])
 	p.UploadID = str(f[8])
-	n, err := parseOptInt(f[9])
-	if err != nil || n > 10000 {
+	n, err := parseOptInt(f[9], 1, 10000)
+	if err != nil {
 		return colErr(10, "part_number", fmt.Errorf("want 1..10000 or \\N, got %q", f[9]))
 	}
 	p.PartNumber = int32(n)
-	if n, err = parseOptInt(f[10]); err != nil || n > 10000 {
+	if n, err = parseOptInt(f[10], 1, 10000); err != nil {
 		return colErr(11, "part_count", fmt.Errorf("want 1..10000 or \\N, got %q", f[10]))
 	}
 	p.PartCount = int32(n)
@@ -197,9 +197,9 @@ func ParseResult(f [][]byte, r *Result) error {
 	r.DstETag = str(f[17])
 	r.DstVersionID = str(f[18])
 	r.ErrorCode = str(f[19])
-	n, err := parseOptInt(f[20])
-	if err != nil || n > 999 {
-		return colErr(21, "http_status", fmt.Errorf("want an HTTP status or \\N, got %q", f[20]))
+	n, err := parseOptInt(f[20], 100, 999)
+	if err != nil {
+		return colErr(21, "http_status", fmt.Errorf("want an HTTP status (100..999) or \\N, got %q", f[20]))
 	}
 	r.HTTPStatus = int32(n)
 	r.Message = str(f[21])
@@ -274,9 +274,9 @@ func ParseReport(f [][]byte, r *Report) error {
 		return colErr(4, "status", fmt.Errorf("want copied, skipped or failed, got %q", f[3]))
 	}
 	r.ErrorCode = str(f[4])
-	n, err := parseOptInt(f[5])
-	if err != nil || n > 999 {
-		return colErr(6, "http_status", fmt.Errorf("want an HTTP status or \\N, got %q", f[5]))
+	n, err := parseOptInt(f[5], 100, 999)
+	if err != nil {
+		return colErr(6, "http_status", fmt.Errorf("want an HTTP status (100..999) or \\N, got %q", f[5]))
 	}
 	r.HTTPStatus = int32(n)
 	r.Message = str(f[6])

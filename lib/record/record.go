@@ -169,11 +169,18 @@ func parseUint(b []byte) (int64, error) {
 	return n, nil
 }
 
-func parseOptInt(b []byte) (int64, error) {
+// parseOptInt parses a nullable integer column in lo..hi; NULL is 0. An
+// explicit 0 is out of range on purpose: 0 is how the struct spells NULL, so
+// accepting it would rewrite "0" as \N.
+func parseOptInt(b []byte, lo, hi int64) (int64, error) {
 	if b == nil {
 		return 0, nil
 	}
-	return parseSize(b)
+	n, err := parseUint(b)
+	if err != nil || n < lo || n > hi {
+		return 0, strconv.ErrRange
+	}
+	return n, nil
 }
 
 func parseBool(b []byte) (Bool, error) {
@@ -225,8 +232,24 @@ func parseTime(b []byte) (time.Time, error) {
 		return n
 	}
 	y, mo, d, h, mi, s := num(b[0:4]), num(b[5:7]), num(b[8:10]), num(b[11:13]), num(b[14:16]), num(b[17:19])
-	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 {
-		return time.Time{}, fmt.Errorf("want YYYY-MM-DD HH:MM:SS, got %q", b)
+	// time.Date would quietly normalise 2023-02-30 to March 2 and second 60
+	// to the next minute, changing the value; reject them instead.
+	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysIn(mo, y) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 {
+		return time.Time{}, fmt.Errorf("want a valid YYYY-MM-DD HH:MM:SS, got %q", b)
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, s, 0, time.UTC), nil
+}
+
+// daysIn returns the number of days in month m (1-12) of year y.
+func daysIn(m, y int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
