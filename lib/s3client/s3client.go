@@ -6,6 +6,7 @@ package s3client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // Side is one S3 endpoint and identity. Tools embed it twice with kong tags
@@ -116,6 +118,20 @@ func Retryer(t Tuning) aws.Retryer {
 		o.MaxAttempts = t.MaxAttempts
 		o.MaxBackoff = 20 * time.Second
 		o.RateLimiter = ratelimit.None
+		// A response cut short or garbled (e.g. S3's "200 OK" whose error
+		// body arrives late, or a truncated XML body) fails to decode; the
+		// SDK does not retry that by default. The operations we retry are
+		// idempotent or made safe by their callers (CreateMultipartUpload
+		// duplicates are aborted by the planner, CompleteMultipartUpload's
+		// NoSuchUpload is checked by s3mpdone).
+		o.Retryables = append(append([]retry.IsErrorRetryable(nil), o.Retryables...),
+			retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+				var de *smithy.DeserializationError
+				if errors.As(err, &de) {
+					return aws.TrueTernary
+				}
+				return aws.UnknownTernary
+			}))
 	}
 	if t.RetryMode == "adaptive" {
 		return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {

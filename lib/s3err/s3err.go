@@ -59,7 +59,12 @@ func Code(err error) string {
 			return c
 		}
 	}
-	if s := HTTPStatus(err); s != 0 {
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		// A 200 whose body is cut short or is an error document.
+		return "MalformedResponse"
+	}
+	if s := HTTPStatus(err); s >= 300 {
 		if t := http.StatusText(s); t != "" {
 			return strings.ReplaceAll(t, " ", "")
 		}
