@@ -101,6 +101,9 @@ func New(ctx context.Context, side Side, t Tuning) (*Client, error) {
 			o.BaseEndpoint = aws.String(side.EndpointURL)
 		}
 		o.UsePathStyle = pathStyle
+		// GETs that ask for checksums (to learn a source's algorithm) would
+		// log one DEBUG line per object when the object has none.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	key := endpoint + "|" + side.Profile
 	if creds, err := cfg.Credentials.Retrieve(ctx); err == nil {
