@@ -336,8 +336,8 @@ func TestMinIO200Error(t *testing.T) {
 	ctx := context.Background()
 
 	// run performs op once through c (the fault hits exactly that request)
-	// and returns the error and the destination's ETag afterwards.
-	run := func(t *testing.T, c *s3.Client, op Op, dst string) (error, int) {
+	// and returns the number of attempts and the error.
+	run := func(t *testing.T, c *s3.Client, op Op, dst string) (int, error) {
 		t.Helper()
 		var md middleware.Metadata
 		var err error
@@ -379,7 +379,7 @@ func TestMinIO200Error(t *testing.T) {
 				direct.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &bucket, Key: &dst, UploadId: up.UploadId})
 			}
 		}
-		return err, attempts(md)
+		return attempts(md), err
 	}
 	etag := func(dst string) string {
 		h, err := direct.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &dst})
@@ -394,7 +394,7 @@ func TestMinIO200Error(t *testing.T) {
 				cfg := Config{Ops: map[Op]Rates{op: {fault: 1}}, MaxFaultsPerRequest: 1}
 				p1, once := proxied(t, srv, cfg, func(tu *s3client.Tuning) { tu.MaxAttempts = 1 })
 				dst1 := "once-" + string(op) + "-" + string(fault)
-				err1, _ := run(t, once, op, dst1)
+				_, err1 := run(t, once, op, dst1)
 				if got := describe(err1); got != "500 InternalError" {
 					t.Errorf("1 attempt: %s (%v), want the SDK to turn the 200 into 500 InternalError", got, err1)
 				}
@@ -405,7 +405,7 @@ func TestMinIO200Error(t *testing.T) {
 
 				p3, retried := proxied(t, srv, cfg, func(tu *s3client.Tuning) { tu.MaxAttempts = 3 })
 				dst3 := "retried-" + string(op) + "-" + string(fault)
-				err, n := run(t, retried, op, dst3)
+				n, err := run(t, retried, op, dst3)
 				after3 := etag(dst3)
 				t.Logf("%s with %s: 1 attempt → %s, destination afterwards: %s; 3 attempts → %s (%d SDK attempts, %d requests at the proxy), destination: %s",
 					op, fault, describe(err1), after1, describe(err), n, p3.Stats().Requests[op], after3)

@@ -114,7 +114,7 @@ func FuzzClassify(f *testing.F) {
 		if op == "" {
 			t.Fatalf("empty op for %s %q", method, target)
 		}
-		if identity(r) != identity(r) {
+		if first, second := identity(r), identity(r); first != second {
 			t.Fatalf("unstable identity for %s %q", method, target)
 		}
 	})
