@@ -278,7 +278,7 @@ func (d *Decoder) unknown(what string) error {
 		d.Stats.Unknown++
 		return nil
 	}
-	return fmt.Errorf("%s is not an S3 event, SNS notification, SQS message list or EventBridge event (set IgnoreUnknown to skip such documents)", what)
+	return fmt.Errorf("%s is not an S3 event, SNS notification, SQS message list or EventBridge event (s3list --events-ignore-unknown counts and skips such documents)", what)
 }
 
 func str(m map[string]json.RawMessage, k string) string {
@@ -295,23 +295,23 @@ func (d *Decoder) object(m map[string]json.RawMessage, depth int) error {
 	case m["Records"] != nil:
 		var recs []json.RawMessage
 		if err := json.Unmarshal(m["Records"], &recs); err != nil {
-			return fmt.Errorf("Records: %w", err)
+			return fmt.Errorf("field Records: %w", err)
 		}
 		for i, r := range recs {
 			if err := d.record(r, depth); err != nil {
-				return fmt.Errorf("Records[%d]: %w", i, err)
+				return fmt.Errorf("field Records[%d]: %w", i, err)
 			}
 		}
 		return nil
 	case m["Messages"] != nil: // aws sqs receive-message
 		var msgs []map[string]json.RawMessage
 		if err := json.Unmarshal(m["Messages"], &msgs); err != nil {
-			return fmt.Errorf("Messages: %w", err)
+			return fmt.Errorf("field Messages: %w", err)
 		}
 		for i, msg := range msgs {
 			body, ok := msg["Body"]
 			if !ok {
-				return fmt.Errorf("Messages[%d]: no Body", i)
+				return fmt.Errorf("field Messages[%d]: no Body", i)
 			}
 			if err := d.value(body, depth+1); err != nil {
 				return fmt.Errorf("Messages[%d].Body: %w", i, err)
@@ -365,7 +365,7 @@ func (d *Decoder) record(raw json.RawMessage, depth int) error {
 		return d.value(probe.Body, depth+1)
 	case probe.Sns != nil:
 		if probe.Sns.Message == nil {
-			return errors.New("Sns: no Message")
+			return errors.New("field Sns: no Message")
 		}
 		return d.value(probe.Sns.Message, depth+1)
 	}
@@ -489,7 +489,7 @@ func (d *Decoder) eventBridge(m map[string]json.RawMessage) error {
 	if !d.opts.RawEventBridgeKeys {
 		var err error
 		if key, err = url.QueryUnescape(key); err != nil {
-			return fmt.Errorf("detail.object.key %q: bad URL encoding (set RawEventBridgeKeys if your keys arrive unencoded): %w", *o.Key, err)
+			return fmt.Errorf("detail.object.key %q: bad URL encoding (s3list --events-raw-eventbridge-keys takes keys that arrive unencoded): %w", *o.Key, err)
 		}
 	}
 	if !e.Deleted && !o.Size.set {

@@ -174,7 +174,7 @@ func TestErrors(t *testing.T) {
 		{"bad size", `{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":-1}}}]}`, "size: want a non-negative integer", Options{}, 0},
 		{"no bucket", `{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"k","size":1}}}]}`, "without s3.bucket.name", Options{}, 0},
 		{"bad time", `{"Records":[{"eventName":"ObjectCreated:Put","eventTime":"noon","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":1}}}]}`, "eventTime", Options{}, 0},
-		{"eventbridge bad key", `{"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"100%","size":1}}}`, "set RawEventBridgeKeys", Options{}, 0},
+		{"eventbridge bad key", `{"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"100%","size":1}}}`, "--events-raw-eventbridge-keys", Options{}, 0},
 		{"eventbridge raw ok", `{"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"100%","size":1}}}`, "", Options{RawEventBridgeKeys: true}, 0},
 		{"too deep", strings.Repeat(`{"Type":"Notification","Message":`, 12) + `{}` + strings.Repeat(`}`, 12), "nested too deeply", Options{}, 0},
 		{"size as string", `{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","size":"12"}}}]}`, "", Options{}, 0},

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/s3pipe/s3pipe/lib/inventory"
 	"github.com/s3pipe/s3pipe/lib/partfile"
 	"github.com/s3pipe/s3pipe/lib/record"
 )
@@ -37,15 +38,28 @@ type Lister struct {
 	Bucket   string
 	Versions bool  // ListObjectVersions: every version and delete marker
 	MaxKeys  int32 // page size; 0 = the server's default (1000)
+
+	// Inventory reads an inventory unit (one data file of an S3 Inventory
+	// report) instead of listing; nil rejects inventory units. Run calls it
+	// from several workers at once, so it must be safe for concurrent use
+	// (one inventory.Reader per call).
+	Inventory func(ctx context.Context, u inventory.Unit, emit Emit) error
 }
 
 // Emit receives each listed record. The record is reused after Emit returns.
 type Emit func(*record.Object) error
 
-// List lists one unit in key order. A Campanile unit with a delimiter emits
+// List lists one unit in key order (an inventory unit: in the data file's
+// order). A Campanile unit with a delimiter emits
 // only the objects directly under the prefix (never CommonPrefixes); a Range
 // unit stops paging at the first key past Until.
 func (l *Lister) List(ctx context.Context, u partfile.Unit, emit Emit) error {
+	if u.Kind == partfile.Inventory {
+		if l.Inventory == nil {
+			return fmt.Errorf("inventory unit: no inventory reader configured")
+		}
+		return l.Inventory(ctx, u.Inventory, emit)
+	}
 	if u.Kind == partfile.Range && u.HasUntil && u.Until < u.Prefix {
 		return nil // every key with the prefix sorts at or after the prefix
 	}

@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3pipe/s3pipe/lib/counters"
+	"github.com/s3pipe/s3pipe/lib/inventory"
 	"github.com/s3pipe/s3pipe/lib/lister/listertest"
 	"github.com/s3pipe/s3pipe/lib/partfile"
 	"github.com/s3pipe/s3pipe/lib/record"
@@ -325,4 +329,48 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(keys)*b.N)/b.Elapsed().Seconds(), "keys/s")
+}
+
+// Inventory units go to Lister.Inventory, concurrently with range units, and
+// keep their place in the output; without a reader they fail their unit.
+func TestRunInventoryUnits(t *testing.T) {
+	b := listertest.New([]string{"a", "b", "c"})
+	const md5 = "d6a5b6ede6d3f1919be81aa77b862e2a"
+	var parts strings.Builder
+	var want []string
+	for i := range 20 {
+		if i == 10 {
+			parts.WriteString("range\t\t\t\\N\n")
+			want = append(want, "a", "b", "c")
+		}
+		fmt.Fprintf(&parts, "inventory\tinv\tdata/%02d.csv.gz\t1\t%s\tBucket, Key, Size, ETag\n", i, md5)
+		for j := range i % 4 {
+			want = append(want, fmt.Sprintf("data/%02d.csv.gz#%d", i, j))
+		}
+	}
+	units := parseUnits(t, parts.String())
+	var calls atomic.Int64
+	l := &Lister{Client: b, Bucket: "bkt", Inventory: func(ctx context.Context, u inventory.Unit, emit Emit) error {
+		calls.Add(1)
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(u.File.Key, "data/"), ".csv.gz"))
+		for j := range n % 4 {
+			if err := emit(&record.Object{Key: fmt.Sprintf("%s#%d", u.File.Key, j), ETag: "e", Bucket: "src"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+	got, set, err := run(t, l, units, Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) || calls.Load() != 20 || set.Get(CounterUnits) != 21 {
+		t.Fatalf("got %q (%d calls, %d units)\nwant %q", got, calls.Load(), set.Get(CounterUnits), want)
+	}
+	l.Inventory = nil
+	_, _, err = run(t, l, units, Options{Concurrency: 4})
+	var ue *UnitError
+	if !errors.As(err, &ue) || ue.Unit.Line != 1 || !strings.Contains(err.Error(), `read unit line 1: inventory data file "data/00.csv.gz" of bucket "inv": inventory unit: no inventory reader`) {
+		t.Fatalf("error %v", err)
+	}
 }

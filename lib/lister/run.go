@@ -71,6 +71,9 @@ func (e *UnitError) Error() string {
 	if e.Partial {
 		tail = "; the output holds every unit before it and ends with a partial listing of this one"
 	}
+	if e.Unit.Kind == partfile.Inventory {
+		return fmt.Sprintf("read unit %s: %v%s", e.Unit.String(), e.Err, tail)
+	}
 	return fmt.Sprintf("list s3://%s unit %s: %v%s", e.Bucket, e.Unit.String(), e.Err, tail)
 }
 

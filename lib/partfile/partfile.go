@@ -1,7 +1,9 @@
 // Package partfile owns s3list's part-file lines: one listing unit per line,
-// either a Campanile `delimiter,prefix` line or an escaped-TSV key-range line
-// `range<TAB>PREFIX<TAB>AFTER<TAB>UNTIL` (see docs/FORMAT.md). It parses them
-// with line numbers and writes range lines.
+// a Campanile `delimiter,prefix` line, an escaped-TSV key-range line
+// `range<TAB>PREFIX<TAB>AFTER<TAB>UNTIL`, or an escaped-TSV S3 Inventory unit
+// line `inventory<TAB>BUCKET<TAB>KEY<TAB>SIZE<TAB>MD5<TAB>FILESCHEMA` (one
+// data file of a report; lib/inventory owns its fields). See docs/FORMAT.md.
+// It parses them with line numbers and writes range lines.
 package partfile
 
 import (
@@ -10,6 +12,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/s3pipe/s3pipe/lib/inventory"
+	"github.com/s3pipe/s3pipe/lib/record"
 	"github.com/s3pipe/s3pipe/lib/tsv"
 )
 
@@ -23,6 +27,9 @@ const (
 	// Range lists keys k with prefix Prefix and After < k <= Until in raw
 	// byte order; After "" is the start of the prefix, HasUntil false the end.
 	Range
+	// Inventory reads one data file of an S3 Inventory report (Unit.Inventory)
+	// instead of listing.
+	Inventory
 )
 
 // RangeTag is the first field of a range line.
@@ -37,6 +44,8 @@ type Unit struct {
 	After     string // Range only: exclusive lower bound, "" = from the start
 	Until     string // Range only: inclusive upper bound when HasUntil
 	HasUntil  bool   // Range only: false = to the end of the prefix (\N)
+
+	Inventory inventory.Unit // Inventory only
 }
 
 // Contains reports whether key belongs to a Range unit's keys, ignoring the
@@ -61,6 +70,8 @@ func (u *Unit) String() string {
 			until = fmt.Sprintf("%q", u.Until)
 		}
 		return fmt.Sprintf("%sprefix %q after %q until %s", where, u.Prefix, u.After, until)
+	case Inventory:
+		return fmt.Sprintf("%sinventory data file %q of bucket %q", where, u.Inventory.File.Key, u.Inventory.Bucket)
 	}
 	return where + "unknown unit"
 }
@@ -149,6 +160,9 @@ func ParseLine(line []byte) (u Unit, col int, err error) {
 	if bytes.HasPrefix(line, []byte(RangeTag+"\t")) {
 		return parseRange(line)
 	}
+	if bytes.HasPrefix(line, []byte(inventory.UnitTag+"\t")) {
+		return parseInventory(line)
+	}
 	if line[len(line)-1] == '\r' {
 		return Unit{}, 0, ErrTrailingCR
 	}
@@ -188,6 +202,29 @@ func parseRange(line []byte) (Unit, int, error) {
 		}
 	}
 	return u, 0, nil
+}
+
+// parseInventory parses an inventory unit line: its fields are escaped like
+// a record's, and inventory.ParseUnit checks them.
+func parseInventory(line []byte) (Unit, int, error) {
+	raw := bytes.Split(line, []byte{'\t'})
+	f := make([][]byte, len(raw))
+	for i, r := range raw {
+		v, err := tsv.Unescape(r)
+		if err != nil {
+			return Unit{}, i + 1, err
+		}
+		f[i] = v
+	}
+	iu, err := inventory.ParseUnit(f)
+	if err != nil {
+		var ce *record.ColumnError
+		if errors.As(err, &ce) {
+			return Unit{}, ce.Column, ce
+		}
+		return Unit{}, 0, err
+	}
+	return Unit{Kind: Inventory, Inventory: iu}, 0, nil
 }
 
 // WriteRange writes u as a range line.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/s3pipe/s3pipe/lib/inventory"
 	"github.com/s3pipe/s3pipe/lib/tsv"
 )
 
@@ -40,6 +41,11 @@ func TestRead(t *testing.T) {
 		{"mixed", "/,0\nrange\t\ta\t\\N\n", []Unit{
 			{Line: 1, Kind: Campanile, Delimiter: "/", Prefix: "0"},
 			{Line: 2, Kind: Range, After: "a"}}},
+		{"inventory", "# units\n" + invLine + "/,0\n", []Unit{
+			{Line: 2, Kind: Inventory, Inventory: invUnit},
+			{Line: 3, Kind: Campanile, Delimiter: "/", Prefix: "0"}}},
+		{"inventory escapes", "inventory\tinv\tk\\t\\n\\\\x\t0\t" + invMD5 + "\t" + invSchema + "\n", []Unit{
+			{Line: 1, Kind: Inventory, Inventory: inventory.Unit{Bucket: "inv", File: inventory.File{Key: "k\t\n\\x", MD5Checksum: invMD5}, Schema: invSchema}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,6 +89,15 @@ func equalUnits(a, b []Unit) bool {
 	return true
 }
 
+const (
+	invMD5    = "d6a5b6ede6d3f1919be81aa77b862e2a"
+	invSchema = "Bucket, Key, Size, ETag"
+	invLine   = "inventory\tinv-bucket\tinv/src/cfg/data/part-0.csv.gz\t330\t" + invMD5 + "\t" + invSchema + "\n"
+)
+
+var invUnit = inventory.Unit{Bucket: "inv-bucket", Schema: invSchema,
+	File: inventory.File{Key: "inv/src/cfg/data/part-0.csv.gz", Size: 330, MD5Checksum: invMD5}}
+
 func TestReadErrors(t *testing.T) {
 	tests := []struct {
 		name, in string
@@ -100,6 +115,13 @@ func TestReadErrors(t *testing.T) {
 		{"range equal", "range\t\tb\tb\n", false, "parts: line 1, column 4: range is empty", ErrRangeEmpty},
 		{"mapper no offset", "/,0\n", true, "parts: line 1, column 1: expected a Hadoop streaming byte-offset key", ErrNoOffset},
 		{"mapper column shift", "0\trange\tp\t\\x\t\\N\n", true, "parts: line 1, column 4: bad escape", tsv.ErrBadEscape},
+		{"inventory fields", "/,0\ninventory\tb\tk\n", false, "parts: line 2: wrong number of columns: got 3, want 6 (inventory unit)", tsv.ErrFieldCount},
+		{"inventory bad escape", "inventory\tb\t\\q\t1\t" + invMD5 + "\t" + invSchema + "\n", false, "parts: line 1, column 3: bad escape", tsv.ErrBadEscape},
+		{"inventory bad size", "inventory\tb\tk\t-1\t" + invMD5 + "\t" + invSchema + "\n", false, "parts: line 1, column 4: size: want a non-negative integer", nil},
+		{"inventory bad md5", "inventory\tb\tk\t1\tabc\t" + invSchema + "\n", false, "parts: line 1, column 5: md5: want 32 hex digits", nil},
+		{"inventory null key", "inventory\tb\t\\N\t1\t" + invMD5 + "\t" + invSchema + "\n", false, "parts: line 1, column 3: key: must not be empty or NULL", nil},
+		{"inventory schema", "inventory\tb\tk\t1\t" + invMD5 + "\tBucket, Key\n", false, "parts: line 1, column 6: schema: fileSchema \"Bucket, Key\" has no Size field", nil},
+		{"inventory mapper column shift", "0\tinventory\tb\tk\t1\tabc\t" + invSchema + "\n", true, "parts: line 1, column 6: md5:", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +133,7 @@ func TestReadErrors(t *testing.T) {
 				t.Fatalf("error %q, want prefix %q", err, tt.want)
 			}
 			var pe *tsv.ParseError
-			if !errors.As(err, &pe) || !errors.Is(err, tt.is) {
+			if !errors.As(err, &pe) || tt.is != nil && !errors.Is(err, tt.is) {
 				t.Fatalf("error %#v is not a ParseError wrapping %v", err, tt.is)
 			}
 		})
@@ -146,7 +168,7 @@ func TestWriteRangeRoundTrip(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"/,0\n", ",000/\n", "# c\n\n", "range\tp\t\tp/m\n", "range\t\t\\\\N\t\\N\n",
-		"range\ta\\tb\tx\\n\tz\\r\n", "abc\n", "range\tx\n", "/,0\r\n"} {
+		"range\ta\\tb\tx\\n\tz\\r\n", "abc\n", "range\tx\n", "/,0\r\n", invLine, "inventory\tb\tk\n"} {
 		f.Add([]byte(s), false)
 		f.Add([]byte("12\t"+s), true)
 	}
@@ -166,8 +188,24 @@ func FuzzParse(f *testing.F) {
 				}
 				return // the reader stops at the first bad line
 			}
-			if u.Line < 1 || (u.Kind != Campanile && u.Kind != Range) {
+			if u.Line < 1 || (u.Kind != Campanile && u.Kind != Range && u.Kind != Inventory) {
 				t.Fatalf("bad unit %+v", u)
+			}
+			if u.Kind == Inventory {
+				// An inventory line round-trips through inventory.Unit.Write.
+				var buf bytes.Buffer
+				w := tsv.NewWriter(&buf)
+				u.Inventory.Write(w)
+				w.Flush()
+				back, col, err := ParseLine(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+				if err != nil {
+					t.Fatalf("re-parse %q: column %d: %v", buf.Bytes(), col, err)
+				}
+				back.Line = u.Line
+				if back != u {
+					t.Fatalf("round trip: %+v != %+v", back, u)
+				}
+				continue
 			}
 			if u.Kind != Range {
 				continue

@@ -18,8 +18,8 @@ func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.M
 // one prefix, the first AFTER empty, each AFTER equal to the previous UNTIL,
 // the last UNTIL \N. Campanile lines cannot be proven to cover anything (a
 // delimiter listing skips every key below a common prefix), so each one is a
-// problem too. No problems means every key under the prefix is in exactly
-// one unit.
+// problem too, and so is an inventory unit line. No problems means every key
+// under the prefix is in exactly one unit.
 func Check(units []partfile.Unit) []Problem {
 	var probs []Problem
 	add := func(line int64, format string, args ...any) {
@@ -29,6 +29,10 @@ func Check(units []partfile.Unit) []Problem {
 	for _, u := range units {
 		if u.Kind == partfile.Campanile {
 			add(u.Line, "campanile line (delimiter %q, prefix %q): its coverage cannot be proven; use range lines (s3list --plan-parts)", u.Delimiter, u.Prefix)
+			continue
+		}
+		if u.Kind == partfile.Inventory {
+			add(u.Line, "inventory unit line (data file %q): inventory units cover a report's data files, not a key range; check them against the report's manifest", u.Inventory.File.Key)
 			continue
 		}
 		ranges = append(ranges, u)

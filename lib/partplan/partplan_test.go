@@ -22,10 +22,14 @@ type dist struct {
 	name   string
 	keys   func(r *rand.Rand) []string
 	prefix string
-	// balance bounds max/mean keys per range: measured values plus a margin,
-	// so a regression fails. Skewed key spaces are the planner's weak spot
-	// (best effort; the tiling is exact regardless).
-	balance float64
+	// balance bounds max/mean keys per range at 1, 4, 16 and 64 parts:
+	// measured values plus about 25%, so a regression fails. (Measured with
+	// delimiter discovery; the StartAfter-only planner gave 14.35 and 23.69
+	// on skewed dates at 16 and 64 parts.) Skewed dates at 4 parts is still
+	// 4.00 — one range gets every key: the 40-probe budget is too small to
+	// probe the 29 day prefixes, so that bound cannot fail; the tiling is
+	// exact regardless.
+	balance [4]float64
 }
 
 func hexKeys(r *rand.Rand, n, width int) []string {
@@ -37,14 +41,14 @@ func hexKeys(r *rand.Rand, n, width int) []string {
 }
 
 var dists = []dist{
-	{"uniform hex 100k", func(r *rand.Rand) []string { return hexKeys(r, 100_000, 12) }, "", 1.6},
+	{"uniform hex 100k", func(r *rand.Rand) []string { return hexKeys(r, 100_000, 12) }, "", [4]float64{1, 1.4, 1.4, 1.45}},
 	{"sequential 100k", func(r *rand.Rand) []string {
 		keys := make([]string, 100_000)
 		for i := range keys {
 			keys[i] = fmt.Sprintf("data/part-%07d.parquet", i)
 		}
 		return keys
-	}, "", 4},
+	}, "", [4]float64{1, 2.6, 4.4, 2.0}},
 	{"skewed dates", func(r *rand.Rand) []string {
 		var keys []string
 		for day := 1; day <= 28; day++ {
@@ -54,7 +58,7 @@ var dists = []dist{
 			}
 		}
 		return append(keys, "a", "zzz/other", "logs/", "logs/2024-03-01/x")
-	}, "", 30},
+	}, "", [4]float64{1, 4, 2.5, 1.6}},
 	{"unicode", func(r *rand.Rand) []string {
 		words := []string{"é", "日本", "😀", "a b", "x\ty", "z"}
 		keys := make([]string, 20_000)
@@ -62,12 +66,12 @@ var dists = []dist{
 			keys[i] = words[r.IntN(len(words))] + "/" + words[r.IntN(len(words))] + fmt.Sprint(r.IntN(1000))
 		}
 		return keys
-	}, "", 4},
+	}, "", [4]float64{1, 1.7, 2.5, 3.1}},
 	{"prefix", func(r *rand.Rand) []string {
 		return append(hexKeys(r, 30_000, 8), prefixed("p/", hexKeys(r, 30_000, 8))...)
-	}, "p/", 1.6},
-	{"tiny", func(r *rand.Rand) []string { return hexKeys(r, 50, 4) }, "", 100},
-	{"empty", func(r *rand.Rand) []string { return nil }, "", 100},
+	}, "p/", [4]float64{1, 1.4, 1.35, 1.4}},
+	{"tiny", func(r *rand.Rand) []string { return hexKeys(r, 50, 4) }, "", [4]float64{100, 100, 100, 100}},
+	{"empty", func(r *rand.Rand) []string { return nil }, "", [4]float64{100, 100, 100, 100}},
 }
 
 func prefixed(p string, keys []string) []string {
@@ -92,7 +96,7 @@ func TestPlanTiles(t *testing.T) {
 				want = append(want, k)
 			}
 		}
-		for _, parts := range []int{1, 4, 16, 64} {
+		for pi, parts := range []int{1, 4, 16, 64} {
 			t.Run(fmt.Sprintf("%s/%d", d.name, parts), func(t *testing.T) {
 				b.Calls.Store(0)
 				b.Returned.Store(0)
@@ -132,8 +136,8 @@ func TestPlanTiles(t *testing.T) {
 				t.Logf("keys=%d ranges=%d max/mean=%.2f probes=%d keys-returned=%d (%.1f%% of a full listing) estimate=%.0f exact=%v",
 					len(want), len(units), ratio, st.Probes, returned,
 					100*float64(returned)/max(float64(len(want)), 1), st.Estimated, st.Exact)
-				if len(want) >= 1000 && ratio > d.balance {
-					t.Errorf("balance max/mean %.2f exceeds %.2f", ratio, d.balance)
+				if len(want) >= 1000 && ratio > d.balance[pi] {
+					t.Errorf("balance max/mean %.2f exceeds %.2f", ratio, d.balance[pi])
 				}
 				if len(want) >= 50_000 && parts <= 16 && returned > int64(len(want))/4 {
 					t.Errorf("planning read %d keys: not much cheaper than a full listing of %d", returned, len(want))
@@ -196,6 +200,7 @@ func TestCheck(t *testing.T) {
 		{"other prefix", lines[0] + strings.Replace(lines[1], "range\tp/", "range\tq/", 1) + lines[2] + lines[3], []string{`line 2: prefix "q/" differs`}},
 		{"campanile", "/,0\n" + good, []string{"line 1: campanile line (delimiter \"/\", prefix \"0\"): its coverage cannot be proven"}},
 		{"empty", "# nothing\n", []string{"line 0: no units"}},
+		{"inventory", good + "inventory\tb\tk\t1\td6a5b6ede6d3f1919be81aa77b862e2a\tBucket, Key, Size, ETag\n", []string{`line 5: inventory unit line (data file "k")`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
