@@ -125,7 +125,7 @@ func open(name string, sio *stream.IO, f stream.Flags) (input, error) {
 		}
 		return input{}, &stream.InputError{Err: err}
 	}
-	r := tsv.NewReader(rc)
+	r := tsv.NewReader(readErrs{rc})
 	r.Name = name
 	if name == "-" {
 		r.Name = "stdin"
@@ -134,6 +134,18 @@ func open(name string, sio *stream.IO, f stream.Flags) (input, error) {
 		r.MaxLine = f.MaxLine
 	}
 	return input{Reader: r, rc: rc}, nil
+}
+
+// readErrs marks a listing's read errors (a truncated or corrupt .gz or
+// .zst above all) as input errors: exit 2, like a malformed line, not 3.
+type readErrs struct{ io.Reader }
+
+func (r readErrs) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err != nil && err != io.EOF {
+		err = &stream.InputError{Err: err}
+	}
+	return n, err
 }
 
 // Environment variables Hadoop streaming sets to the mapper's input file.
