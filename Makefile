@@ -4,6 +4,7 @@
 #   make test     build, start two MinIO servers, go test -race ./... (GOTESTFLAGS=...)
 #   make check    gofmt, go vet, staticcheck, go mod tidy -diff
 #   make fuzz     run every Fuzz* target for FUZZTIME (default 30s) each
+#   make soak     the reliability tests at soak size (kills, fault matrix)
 #   make bench    benchmarks against MinIO, output in bench.out (BENCHFLAGS=...)
 #   make demo     build and run scripts/demo
 #   make dist     static linux/amd64 and linux/arm64 tarballs + SHA256SUMS in dist/
@@ -38,7 +39,7 @@ export S3PIPE_BIN = $(CURDIR)/$(BIN)
 
 .DEFAULT_GOAL := build
 
-.PHONY: all build test check fmt-check vet staticcheck tidy-check fuzz bench demo dist clean FORCE
+.PHONY: all build test soak check fmt-check vet staticcheck tidy-check fuzz bench demo dist clean FORCE
 
 all: check build test
 
@@ -73,6 +74,12 @@ tidy-check:
 
 fuzz:
 	scripts/fuzz
+
+# The reliability tests at a larger size: 40 kill seeds, 2,000 objects per
+# fault rate (see docs/RELIABILITY.md).
+soak: build
+	S3PIPE_SOAK=1 S3PIPE_FAULT_OBJECTS=$${S3PIPE_FAULT_OBJECTS:-2000} \
+		GOTESTFLAGS="-run=TestKill|TestFault|TestThrottle -timeout=120m $(GOTESTFLAGS)" scripts/test-integration
 
 bench: build
 	scripts/bench
