@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"runtime/pprof"
 
 	"github.com/s3pipe/s3pipe/lib/copier"
 	"github.com/s3pipe/s3pipe/lib/counters"
@@ -25,11 +27,23 @@ func run(ctx context.Context, c *CLI, sio *stream.IO) error {
 	if err != nil {
 		return stream.Usagef("destination: %v", err)
 	}
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return stream.Usagef("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return stream.Usagef("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	set := counters.New("s3copy", copier.CounterNames...)
 	rep := sio.Reporter(set, c.Flags, counters.Progress{Records: "rows", Bytes: "bytes", Errors: "failed"})
 	defer rep.Stop()
 	workers := max(c.Tuning.Concurrency, 1)
-	cp := copier.New(copier.Config{Mode: copier.Mode(c.Mode), SameIdentity: src.Key == dst.Key, Override: over, Workers: workers},
+	cp := copier.New(copier.Config{Mode: copier.Mode(c.Mode), SameIdentity: src.Key == dst.Key, Override: over, Workers: workers,
+		TrustDstEncryption: c.TrustDstEncryption},
 		src.Client, dst.Client, set, copier.NewLimiter(c.MaxRPS))
-	return copier.Run(ctx, cp, sio.Input(c.Flags), sio.Stdout, workers)
+	return c.Fanout.run(ctx, c, cp, src, dst, sio, workers)
 }

@@ -33,6 +33,8 @@ type CLI struct {
 	DryRun    bool          `help:"Cleanup mode: list what would be aborted, abort nothing." group:"Cleanup"`
 
 	Version cli.VersionFlag `help:"Print the version." name:"version"`
+
+	Fanout fanout `embed:""`
 }
 
 func main() {

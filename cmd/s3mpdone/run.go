@@ -60,7 +60,11 @@ func work(ctx context.Context, c *CLI, sio *stream.IO, set *counters.Set, w *tsv
 		}
 		return err
 	}
-	comp := complete.New(ctx, client, complete.Options{KeepFailedUploads: c.KeepFailedUploads,
+	api, err := c.Fanout.api(ctx, client, c.Tuning)
+	if err != nil {
+		return err
+	}
+	comp := complete.New(ctx, api, complete.Options{KeepFailedUploads: c.KeepFailedUploads,
 		AbortIncomplete: c.AbortIncomplete, Concurrency: c.Concurrency}, set,
 		func(r *record.Report) error { return r.Write(w) })
 	in := sio.Input(c.Flags)

@@ -24,11 +24,14 @@ type CLI struct {
 	Props  props.Flags     `embed:""`
 	stream.Flags
 	SrcBucket   string          `help:"Source bucket for rows whose bucket column is NULL." placeholder:"BUCKET"`
-	DstBucket   string          `help:"Destination bucket (written into every plan row)." required:"" placeholder:"BUCKET"`
+	DstBucket   string          `help:"Destination bucket (written into every plan row; required unless --in-place)." placeholder:"BUCKET"`
 	PartSize    string          `help:"Choose new parts of this size (e.g. 64MiB) instead of reproducing the source's; the destination ETag then differs by design. Objects over 5 GiB without a multipart source get parts of this size (default 64MiB)." placeholder:"SIZE"`
 	ExactLayout bool            `help:"HEAD every part of a multipart source instead of trusting a uniform layout that explains the size."`
 	DryRun      bool            `help:"Make no state-changing call: no multipart upload is created; part rows get upload id dry-run."`
+	MaxRPS      float64         `name:"max-rps" help:"Most requests per second, over all workers and both sides (0 = no limit; SlowDown halves the rate either way)." default:"0"`
 	Version     cli.VersionFlag `help:"Print the version." name:"version"`
+
+	Replication replication `embed:""`
 }
 
 func main() {

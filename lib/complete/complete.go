@@ -455,10 +455,19 @@ func (c *Completer) outcome(ctx context.Context, u *upload) (record.Report, erro
 	for i := range u.parts {
 		parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: aws.String(quote(u.parts[i].etag))}
 	}
-	out, err := c.api.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String(p.DstBucket), Key: aws.String(p.Key), UploadId: aws.String(p.UploadID),
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	})
+	}
+	out, err := c.api.CompleteMultipartUpload(ctx, in)
+	if code := s3err.Code(err); code == "InvalidPart" || code == "InvalidRequest" {
+		// An upload created with a checksum algorithm (the source had
+		// one) needs every part's checksum; result rows do not carry
+		// them, so ask S3 once, only for the uploads that need it.
+		if c.addChecksums(ctx, u, in) {
+			out, err = c.api.CompleteMultipartUpload(ctx, in)
+		}
+	}
 	if err != nil {
 		if s3err.Classify(err) == s3err.Fatal {
 			return rep, fmt.Errorf("complete upload %s of %s: %w", p.UploadID, s3url(p.DstBucket, p.Key), err)
@@ -590,6 +599,39 @@ func (c *Completer) resolveConflicts(ctx context.Context, u *upload) error {
 			return nil
 		}
 		in.PartNumberMarker = out.NextPartNumberMarker
+	}
+}
+
+// addChecksums fills in each part's additional checksum from ListParts when
+// the upload has a checksum algorithm, for parts whose listed ETag is the
+// one being completed. It reports whether in changed.
+func (c *Completer) addChecksums(ctx context.Context, u *upload, in *s3.CompleteMultipartUploadInput) bool {
+	p := &u.plan
+	lp := &s3.ListPartsInput{Bucket: aws.String(p.DstBucket), Key: aws.String(p.Key), UploadId: aws.String(p.UploadID)}
+	parts := in.MultipartUpload.Parts
+	changed := false
+	for {
+		out, err := c.api.ListParts(ctx, lp)
+		if err != nil || out.ChecksumAlgorithm == "" {
+			return changed
+		}
+		if out.ChecksumType != "" {
+			in.ChecksumType = out.ChecksumType
+		}
+		for _, l := range out.Parts {
+			n := aws.ToInt32(l.PartNumber)
+			if n < 1 || int(n) > len(parts) || unquote(aws.ToString(l.ETag)) != unquote(aws.ToString(parts[n-1].ETag)) {
+				continue
+			}
+			cp := &parts[n-1]
+			cp.ChecksumCRC32, cp.ChecksumCRC32C, cp.ChecksumCRC64NVME = l.ChecksumCRC32, l.ChecksumCRC32C, l.ChecksumCRC64NVME
+			cp.ChecksumSHA1, cp.ChecksumSHA256 = l.ChecksumSHA1, l.ChecksumSHA256
+			changed = true
+		}
+		if !aws.ToBool(out.IsTruncated) || out.NextPartNumberMarker == nil {
+			return changed
+		}
+		lp.PartNumberMarker = out.NextPartNumberMarker
 	}
 }
 

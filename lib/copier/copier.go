@@ -71,6 +71,14 @@ type Config struct {
 	Backoff time.Duration
 	// Workers sizes the small-object buffer pool (the concurrency).
 	Workers int
+	// TrustDstEncryption lets a server-side copy of a whole object skip
+	// the source HEAD: one request instead of two. CopyObject with the
+	// COPY directive keeps content headers, user metadata and tags (and
+	// Expires on AWS S3; MinIO drops it); the storage class comes from the
+	// plan row; but the copy gets the destination bucket's default
+	// encryption (not the source's SSE or KMS key) and no website redirect
+	// location. Ignored when the override replaces headers or metadata.
+	TrustDstEncryption bool
 }
 
 // Copier copies plan rows. It is safe for concurrent use.
@@ -153,6 +161,10 @@ func (c *Copier) Copy(ctx context.Context, p *record.Plan) (record.Result, error
 		r.ErrorCode = "ETagMismatch"
 	case errors.Is(err, errSize):
 		r.ErrorCode = "SizeMismatch"
+	case errors.Is(err, errChecksum):
+		r.ErrorCode = "ChecksumUnavailable"
+	case errors.Is(err, errTooLarge):
+		r.ErrorCode = "EntityTooLarge" // S3's code for the same refusal
 	}
 	if s3err.Classify(err) == s3err.Fatal {
 		return r, &Fatal{Err: fmt.Errorf("%s: %w", what(p), err)}
@@ -175,6 +187,8 @@ func splitNote(note string) (code, msg string) {
 var (
 	errETagMismatch = errors.New("destination ETag differs from the source")
 	errSize         = errors.New("source size differs from the plan")
+	errTooLarge     = errors.New("copy row too large")
+	errChecksum     = errors.New("cannot compute the part checksum of a streamed part")
 )
 
 func what(p *record.Plan) string {
@@ -190,7 +204,7 @@ func (c *Copier) copy(ctx context.Context, r *record.Result) error {
 		return fmt.Errorf("%s: plan row has no source or destination bucket", what(p))
 	}
 	if p.Action == record.ActionCopy && p.Length > layout.MaxSinglePut {
-		return fmt.Errorf("%s: %d bytes is over the 5 GiB single-request limit; plan it in parts with s3mpplan", what(p), p.Length)
+		return fmt.Errorf("%s: %w: %d bytes is over the 5 GiB single-request limit; plan it in parts with s3mpplan", what(p), errTooLarge, p.Length)
 	}
 	var algo string
 	if p.Action == record.ActionPart {
@@ -202,6 +216,9 @@ func (c *Copier) copy(ctx context.Context, r *record.Result) error {
 		}
 		algo = u.algo
 	}
+	if done, err := c.inPlace(ctx, r, algo); done {
+		return err
+	}
 	server := c.cfg.Mode == ModeServer || (c.cfg.Mode == ModeAuto && c.cfg.SameIdentity)
 	if server {
 		err := c.serverCopy(ctx, r, algo)
@@ -209,7 +226,10 @@ func (c *Copier) copy(ctx context.Context, r *record.Result) error {
 			c.set.Inc("server_copies")
 			return nil
 		}
-		if c.cfg.Mode != ModeAuto || !refused(err) {
+		if c.cfg.Mode != ModeAuto || !(refused(err) || algo != "" && s3err.Code(err) == "InvalidArgument") {
+			// MinIO cannot UploadPartCopy into an upload with a checksum
+			// algorithm (InvalidArgument "checksum missing"); a streamed
+			// part carries the source part's checksum.
 			return err
 		}
 	}
@@ -244,7 +264,7 @@ func refused(err error) bool {
 }
 
 func retryable(err error) bool {
-	if errors.Is(err, ErrDigest) || errors.Is(err, errSize) || errors.Is(err, errETagMismatch) || s3err.IsPreconditionFailed(err) || s3err.IsNotFound(err) {
+	if errors.Is(err, ErrDigest) || errors.Is(err, errChecksum) || errors.Is(err, errSize) || errors.Is(err, errETagMismatch) || s3err.IsPreconditionFailed(err) || s3err.IsNotFound(err) {
 		return false
 	}
 	if errors.Is(err, ErrTruncated) {
@@ -306,10 +326,12 @@ func (c *Copier) serverCopy(ctx context.Context, r *record.Result, algo string) 
 		_ = algo // UploadPartCopy: S3 computes the upload's checksum itself
 		return nil
 	}
-	head, err := c.dst.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(p.SrcBucket), Key: aws.String(p.Key),
-		VersionId: opt(p.VersionID), IfMatch: quote(p.ETag), ChecksumMode: types.ChecksumModeEnabled}, c.opts...)
+	if c.cfg.TrustDstEncryption && !c.cfg.Override.ReplacesHeaders() {
+		return c.directCopy(ctx, r, source)
+	}
+	head, err := c.headSource(ctx, p)
 	if err != nil {
-		return fmt.Errorf("head s3://%s/%s: %w", p.SrcBucket, p.Key, err)
+		return err
 	}
 	if aws.ToInt64(head.ContentLength) != p.Length {
 		return fmt.Errorf("head s3://%s/%s: %w: %d bytes, plan says %d", p.SrcBucket, p.Key, errSize, aws.ToInt64(head.ContentLength), p.Length)
@@ -326,6 +348,68 @@ func (c *Copier) serverCopy(ctx context.Context, r *record.Result, algo string) 
 		r.DstETag = unquote(out.CopyObjectResult.ETag)
 	}
 	r.DstVersionID = aws.ToString(out.VersionId)
+	return c.verifyWhole(r, &src, &dst, record.ProofServer)
+}
+
+// headSource HEADs the source pinned to the listed ETag (and version).
+func (c *Copier) headSource(ctx context.Context, p *record.Plan) (*s3.HeadObjectOutput, error) {
+	head, err := c.dst.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(p.SrcBucket), Key: aws.String(p.Key),
+		VersionId: opt(p.VersionID), IfMatch: quote(p.ETag), ChecksumMode: types.ChecksumModeEnabled}, c.opts...)
+	if code := s3err.Code(err); code == "Forbidden" || code == "NotFound" {
+		// A HEAD's 403/404 has no body, hence no S3 code: one request with
+		// a body tells bad credentials or a missing bucket (fatal) from one
+		// object's denial or absence.
+		_, perr := c.dst.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(p.SrcBucket), Key: aws.String(p.Key)}, c.opts...)
+		if perr != nil && s3err.Classify(perr) == s3err.Fatal {
+			err = fmt.Errorf("%s: %w", code, perr)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("head s3://%s/%s: %w", p.SrcBucket, p.Key, err)
+	}
+	return head, nil
+}
+
+// directCopy is a whole-object server-side copy without the source HEAD
+// (Config.TrustDstEncryption): the server copies headers, metadata and tags
+// itself. Only when the ETags then differ is the source HEADed, to tell an
+// SSE-KMS/SSE-C source (ETag not an MD5: fine) from a real mismatch.
+func (c *Copier) directCopy(ctx context.Context, r *record.Result, source string) error {
+	p := &r.Plan
+	o := &c.cfg.Override
+	in := &s3.CopyObjectInput{Bucket: aws.String(p.DstBucket), Key: aws.String(p.Key), CopySource: aws.String(source),
+		CopySourceIfMatch: quote(p.ETag), MetadataDirective: types.MetadataDirectiveCopy, TaggingDirective: types.TaggingDirectiveCopy}
+	class := p.StorageClass
+	if o.StorageClass != "" {
+		class = o.StorageClass
+	}
+	if class != "" && class != string(types.StorageClassStandard) {
+		in.StorageClass = types.StorageClass(class)
+	}
+	if o.SSE != "" && o.SSE != "none" {
+		d := o.Apply(props.Props{})
+		in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryption(d.SSE), opt(d.SSEKMSKeyID)
+	}
+	if o.Tagging != nil {
+		in.TaggingDirective, in.Tagging = types.TaggingDirectiveReplace, opt(*o.Tagging)
+	}
+	out, err := c.dst.CopyObject(ctx, in, c.opts...)
+	if err != nil {
+		return fmt.Errorf("%s server-side: %w", what(p), err)
+	}
+	if out.CopyObjectResult != nil {
+		r.DstETag = unquote(out.CopyObjectResult.ETag)
+	}
+	r.DstVersionID = aws.ToString(out.VersionId)
+	dst := props.Props{SSE: string(out.ServerSideEncryption)}
+	src := props.Props{}
+	if p.Verify == record.VerifyETag && !strings.EqualFold(r.DstETag, strings.Trim(p.ETag, `"`)) && dst.ContentDefinedETag() {
+		head, err := c.headSource(ctx, p)
+		if err != nil {
+			return err
+		}
+		src = props.FromHead(head)
+	}
 	return c.verifyWhole(r, &src, &dst, record.ProofServer)
 }
 
@@ -349,10 +433,23 @@ func (c *Copier) verifyWhole(r *record.Result, src, dst *props.Props, fallback s
 	return nil
 }
 
-func (c *Copier) get(ctx context.Context, p *record.Plan, ranged bool) (*s3.GetObjectOutput, error) {
+// get opens the pinned source read of a plan row: the whole object (with
+// ChecksumMode, so the source's additional checksum and its algorithm are
+// known), a byte range, or — when byPart — the source part with the same
+// number (its boundaries reproduced), which S3 answers with that part's
+// checksum.
+func (c *Copier) get(ctx context.Context, p *record.Plan, ranged, byPart bool) (*s3.GetObjectOutput, error) {
+	if out, ok, err := c.shared(ctx, p, ranged, byPart); ok {
+		return out, err // fan-out: one read of the source feeds every destination
+	}
 	in := &s3.GetObjectInput{Bucket: aws.String(p.SrcBucket), Key: aws.String(p.Key), VersionId: opt(p.VersionID), IfMatch: quote(p.ETag)}
-	if ranged && p.Length > 0 {
+	switch {
+	case byPart:
+		in.PartNumber, in.ChecksumMode = aws.Int32(p.PartNumber), types.ChecksumModeEnabled
+	case ranged && p.Length > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", p.Offset, p.Offset+p.Length-1))
+	case !ranged:
+		in.ChecksumMode = types.ChecksumModeEnabled
 	}
 	out, err := c.src.GetObject(ctx, in, c.opts...)
 	if err != nil {
@@ -363,7 +460,57 @@ func (c *Copier) get(ctx context.Context, p *record.Plan, ranged bool) (*s3.GetO
 		out.Body.Close()
 		return nil, fmt.Errorf("get s3://%s/%s: %w: %d bytes, plan says %d", p.SrcBucket, p.Key, errSize, n, p.Length)
 	}
+	if want := fmt.Sprintf("bytes %d-%d/%d", p.Offset, p.Offset+p.Length-1, p.Size); byPart && aws.ToString(out.ContentRange) != want {
+		out.Body.Close()
+		return nil, fmt.Errorf("get part %d of s3://%s/%s: %w: range %q, plan says %q", p.PartNumber, p.SrcBucket, p.Key, errSize, aws.ToString(out.ContentRange), want)
+	}
 	return out, nil
+}
+
+// sourceChecksum is the source's checksum value for algo from a GET, when
+// it is a value of exactly the bytes read (not a composite "<value>-N" of a
+// whole multipart object): sent with the PUT, S3 checks the copy against
+// the source's own checksum, and the SDK need not compute one (which it
+// cannot do for an unseekable body without TLS).
+func sourceChecksum(algo string, g *s3.GetObjectOutput) string {
+	var v *string
+	switch types.ChecksumAlgorithm(algo) {
+	case types.ChecksumAlgorithmCrc32:
+		v = g.ChecksumCRC32
+	case types.ChecksumAlgorithmCrc32c:
+		v = g.ChecksumCRC32C
+	case types.ChecksumAlgorithmCrc64nvme:
+		v = g.ChecksumCRC64NVME
+	case types.ChecksumAlgorithmSha1:
+		v = g.ChecksumSHA1
+	case types.ChecksumAlgorithmSha256:
+		v = g.ChecksumSHA256
+	}
+	if s := aws.ToString(v); s != "" && !strings.Contains(s, "-") {
+		return s
+	}
+	return ""
+}
+
+// checksumFields points at the checksum value fields of a request.
+type checksumFields struct{ crc32, crc32c, crc64, sha1, sha256 **string }
+
+func (f checksumFields) set(algo, value string) {
+	if value == "" {
+		return
+	}
+	switch types.ChecksumAlgorithm(algo) {
+	case types.ChecksumAlgorithmCrc32:
+		*f.crc32 = aws.String(value)
+	case types.ChecksumAlgorithmCrc32c:
+		*f.crc32c = aws.String(value)
+	case types.ChecksumAlgorithmCrc64nvme:
+		*f.crc64 = aws.String(value)
+	case types.ChecksumAlgorithmSha1:
+		*f.sha1 = aws.String(value)
+	case types.ChecksumAlgorithmSha256:
+		*f.sha256 = aws.String(value)
+	}
 }
 
 // streamOpts: an unseekable body cannot be signed over plain HTTP nor
@@ -382,15 +529,27 @@ func (c *Copier) streamCopy(ctx context.Context, r *record.Result, algo string) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if p.Action == record.ActionPart {
-		out, err := c.get(ctx, p, true)
+		// An upload with a checksum algorithm needs each part's checksum;
+		// when the source's parts are reproduced, the source has it.
+		byPart := algo != "" && int(p.PartCount) == layout.ETagParts(p.ETag)
+		out, err := c.get(ctx, p, true, byPart)
 		if err != nil {
 			return err
 		}
 		defer out.Body.Close()
 		body := newVerifyReader(out.Body, p.Length, nil)
-		up, err := c.dst.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(p.DstBucket), Key: aws.String(p.Key),
+		in := &s3.UploadPartInput{Bucket: aws.String(p.DstBucket), Key: aws.String(p.Key),
 			UploadId: aws.String(p.UploadID), PartNumber: aws.Int32(p.PartNumber), ContentLength: aws.Int64(p.Length),
-			Body: body, ChecksumAlgorithm: types.ChecksumAlgorithm(algo)}, c.streamOpts()...)
+			Body: body, ChecksumAlgorithm: types.ChecksumAlgorithm(algo)}
+		sum := sourceChecksum(algo, out)
+		checksumFields{&in.ChecksumCRC32, &in.ChecksumCRC32C, &in.ChecksumCRC64NVME, &in.ChecksumSHA1, &in.ChecksumSHA256}.set(algo, sum)
+		up, err := c.dst.UploadPart(ctx, in, c.streamOpts()...)
+		if err != nil && sum == "" && algo != "" && strings.Contains(err.Error(), "unseekable stream is not supported") {
+			// The SDK computes a streamed part's checksum only as a trailer,
+			// which it sends over TLS only; without the source part's own
+			// checksum (new part boundaries) there is no way over http.
+			err = fmt.Errorf("%w: the upload wants %s checksums: use an https endpoint or --checksum-algorithm none: %w", errChecksum, algo, err)
+		}
 		if err != nil {
 			return fmt.Errorf("upload part %d of s3://%s/%s: %w", p.PartNumber, p.DstBucket, p.Key, err)
 		}
@@ -405,10 +564,13 @@ func (c *Copier) streamCopy(ctx context.Context, r *record.Result, algo string) 
 			// The part's ETag is the MD5 of exactly the bytes read from the
 			// pinned source range.
 			r.Proof = record.ProofETag
+		} else if sum != "" {
+			// S3 accepted the part against the source part's checksum.
+			r.Proof = record.ProofChecksum
 		}
 		return nil
 	}
-	out, err := c.get(ctx, p, false)
+	out, err := c.get(ctx, p, false, false)
 	if err != nil {
 		return err
 	}
@@ -429,11 +591,16 @@ func (c *Copier) streamCopy(ctx context.Context, r *record.Result, algo string) 
 	want := srcMD5(p, &src)
 	in := &s3.PutObjectInput{Bucket: aws.String(p.DstBucket), Key: aws.String(p.Key), ContentLength: aws.Int64(p.Length)}
 	dst.ToPut(in)
+	var checked string // the source checksum S3 checks the copy against
+	if dst.ChecksumAlgorithm == src.ChecksumAlgorithm {
+		checked = sourceChecksum(dst.ChecksumAlgorithm, out)
+		checksumFields{&in.ChecksumCRC32, &in.ChecksumCRC32C, &in.ChecksumCRC64NVME, &in.ChecksumSHA1, &in.ChecksumSHA256}.set(dst.ChecksumAlgorithm, checked)
+	}
 	var sum string
 	var putErr error
 	var put *s3.PutObjectOutput
 	if p.Length <= SmallObject {
-		buf := c.buffer()
+		buf := c.buffer(p.Length)
 		defer c.release(buf)
 		b := buf[:p.Length]
 		if _, err := io.ReadFull(out.Body, b); err != nil {
@@ -468,19 +635,32 @@ func (c *Copier) streamCopy(ctx context.Context, r *record.Result, algo string) 
 		return fmt.Errorf("put s3://%s/%s: %w: destination ETag %s, streamed MD5 %s", p.DstBucket, p.Key, errETagMismatch, r.DstETag, sum)
 	}
 	proof := ""
-	if in.ContentMD5 != nil {
+	switch {
+	case checked != "":
+		proof = record.ProofChecksum
+	case in.ContentMD5 != nil:
 		proof = record.ProofContentMD5
 	}
 	return c.verifyWhole(r, &src, &dst, proof)
 }
 
-func (c *Copier) buffer() []byte {
+// buffer returns a pooled buffer of at least n (<= SmallObject) bytes.
+// Buffers grow in powers of two from 64 KiB as objects need, so a run of
+// small objects holds concurrency × their size, not × 1 MiB.
+func (c *Copier) buffer(n int64) []byte {
+	var b []byte
 	select {
-	case b := <-c.bufs:
-		return b
+	case b = <-c.bufs:
 	default:
-		return make([]byte, SmallObject)
 	}
+	if b != nil && int64(cap(b)) >= n {
+		return b[:cap(b)]
+	}
+	size := int64(64 << 10)
+	for size < n {
+		size *= 2
+	}
+	return make([]byte, min(size, SmallObject))
 }
 
 func (c *Copier) release(b []byte) {

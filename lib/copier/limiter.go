@@ -100,6 +100,10 @@ func (l *Limiter) Throttled() {
 	l.throttled = now
 	base := l.rate
 	if base <= 0 {
+		// Estimate the rate that was too much. A young window over-estimates
+		// it (5 requests in 5ms read as 1,000/s); that is the safe side: an
+		// over-estimate is halved again every 200ms while SlowDowns last,
+		// an under-estimate would only recover at 10% a second.
 		base = max(l.measured, float64(l.winCount)/max(now.Sub(l.winStart).Seconds(), 0.001), 2)
 		l.ceiling = base
 	}

@@ -47,6 +47,12 @@ type Planner struct {
 	DryRun    bool
 	HeadConc  int
 	Set       *counters.Set
+
+	// Also are more destination buckets (fan-out); Dst must route each
+	// call by its bucket (dests.Routed).
+	Also []string
+	// InPlace plans each object onto itself (DstBucket ignored).
+	InPlace *props.InPlace
 }
 
 // Input is one input row: an object to plan, or a finished report row.
@@ -65,6 +71,7 @@ func (pl *Planner) Plan(ctx context.Context, in *Input) ([]record.Plan, error) {
 	if base.SrcBucket == "" {
 		base.SrcBucket = pl.SrcBucket
 	}
+	pl.inPlaceBase(&base)
 	skip := func(why string) []record.Plan {
 		pl.Set.Inc("skipped")
 		base.Action, base.Note = record.ActionSkip, why
@@ -97,6 +104,15 @@ func (pl *Planner) Plan(ctx context.Context, in *Input) ([]record.Plan, error) {
 		return []record.Plan{base}, nil
 	}
 	rows, err := pl.multipart(ctx, base, n, newParts)
+	if c := s3err.Code(err); c == "Forbidden" || c == "NotFound" {
+		// A HEAD's 403/404 has no body, hence no S3 code: bad credentials
+		// or a missing bucket would pass for one object's denial or
+		// absence. One request with a body tells them apart.
+		_, perr := pl.Src.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(base.SrcBucket), Key: aws.String(base.Key)})
+		if perr != nil && s3err.Classify(perr) == s3err.Fatal {
+			return nil, fmt.Errorf("head s3://%s/%s (%s): %w", base.SrcBucket, base.Key, c, perr)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil || s3err.Classify(err) == s3err.Fatal {
 			return nil, err
@@ -155,6 +171,18 @@ func (pl *Planner) multipart(ctx context.Context, base record.Plan, n int, newPa
 		head, parts = l.Head, l.Parts
 	}
 	sp := props.FromHead(head)
+	if sp.ChecksumAlgorithm != "" && sp.ChecksumType == "" {
+		// A part HEAD tells the part's checksum but not the object's
+		// checksum type; the upload must be created FULL_OBJECT when the
+		// source is, to end with the same checksum. One more HEAD, only
+		// for sources with an additional checksum.
+		h, err := pl.Src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(src.Bucket), Key: aws.String(src.Key),
+			VersionId: opt(src.VersionID), IfMatch: aws.String(`"` + src.ETag + `"`), ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			return nil, fmt.Errorf("head %s: %w", src, err)
+		}
+		sp.ChecksumType = checksumType(h)
+	}
 	if sp.NeedTags() && pl.Override.Tagging == nil {
 		// AWS's HEAD has no tag count: ask for the tags of every multipart
 		// source (a single-part copy learns the count from its GET).
@@ -169,29 +197,25 @@ func (pl *Planner) multipart(ctx context.Context, base record.Plan, n int, newPa
 	if !newParts && sp.ContentDefinedETag() && dp.ContentDefinedETag() {
 		verify = record.VerifyETag
 	}
-	uploadID := "dry-run"
-	if !pl.DryRun {
-		in := &s3.CreateMultipartUploadInput{Bucket: aws.String(base.DstBucket), Key: aws.String(base.Key)}
-		dp.ToCreate(in)
-		out, err := pl.Dst.CreateMultipartUpload(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("create multipart upload s3://%s/%s: %w", base.DstBucket, base.Key, err)
-		}
-		uploadID = aws.ToString(out.UploadId)
+	return pl.uploadRows(ctx, base, parts, head, dp, verify, newParts)
+}
+
+// checksumType is the object's checksum type as S3 reports it, or, from
+// servers that do not report it, as its value tells: a composite value of
+// a multipart object ends in "-N".
+func checksumType(h *s3.HeadObjectOutput) string {
+	if h.ChecksumType != "" {
+		return string(h.ChecksumType)
 	}
-	rows := make([]record.Plan, len(parts))
-	var off int64
-	for i, n := range parts {
-		r := base
-		r.Action, r.Verify, r.UploadID = record.ActionPart, verify, uploadID
-		r.PartNumber, r.PartCount, r.Offset, r.Length = int32(i+1), int32(len(parts)), off, n
-		if newParts {
-			r.Note = "new parts: destination ETag differs by design"
+	for _, v := range []*string{h.ChecksumCRC32, h.ChecksumCRC32C, h.ChecksumCRC64NVME, h.ChecksumSHA1, h.ChecksumSHA256} {
+		if s := aws.ToString(v); s != "" {
+			if strings.Contains(s, "-") {
+				return string(types.ChecksumTypeComposite)
+			}
+			return string(types.ChecksumTypeFullObject)
 		}
-		rows[i] = r
-		off += n
 	}
-	return rows, nil
+	return ""
 }
 
 func opt(s string) *string {

@@ -90,7 +90,7 @@ func PlanAll(ctx context.Context, pl *Planner, in *tsv.Reader, out io.Writer, wi
 			}
 			go func() {
 				defer close(s.done)
-				s.rows, s.err = pl.Plan(ctx, x)
+				s.rows, s.err = pl.PlanDests(ctx, x)
 			}()
 		}
 	}()

@@ -41,6 +41,10 @@ type Props struct {
 	// ChecksumAlgorithm is the additional checksum the source was written
 	// with ("CRC32", "SHA256", ...), "" for none.
 	ChecksumAlgorithm string
+	// ChecksumType is FULL_OBJECT or COMPOSITE ("" = not told). A
+	// multipart source with a full-object checksum needs its upload
+	// created with that type to end with the same checksum.
+	ChecksumType string
 }
 
 // FromHead reads the properties from a HeadObject response (of the object
@@ -54,6 +58,7 @@ func FromHead(h *s3.HeadObjectOutput) Props {
 		SSEKMSKeyID: aws.ToString(h.SSEKMSKeyId), BucketKeyOn: h.BucketKeyEnabled,
 		SSECustomer: aws.ToString(h.SSECustomerAlgorithm) != "", WebsiteRedirect: aws.ToString(h.WebsiteRedirectLocation),
 		ChecksumAlgorithm: checksumAlgorithm(h.ChecksumCRC32, h.ChecksumCRC32C, h.ChecksumCRC64NVME, h.ChecksumSHA1, h.ChecksumSHA256),
+		ChecksumType:      string(h.ChecksumType),
 		TagCount:          -1,
 	}
 	if h.TagCount != nil {
@@ -76,6 +81,7 @@ func FromGet(g *s3.GetObjectOutput) Props {
 		SSEKMSKeyID: aws.ToString(g.SSEKMSKeyId), BucketKeyOn: g.BucketKeyEnabled,
 		SSECustomer: aws.ToString(g.SSECustomerAlgorithm) != "", WebsiteRedirect: aws.ToString(g.WebsiteRedirectLocation),
 		ChecksumAlgorithm: checksumAlgorithm(g.ChecksumCRC32, g.ChecksumCRC32C, g.ChecksumCRC64NVME, g.ChecksumSHA1, g.ChecksumSHA256),
+		ChecksumType:      string(g.ChecksumType),
 		TagCount:          aws.ToInt32(g.TagCount),
 	}
 	if p.Expires == "" && g.Expires != nil {
@@ -257,12 +263,22 @@ func (o *Override) Apply(p Props) Props {
 	}
 	switch o.ChecksumAlgorithm {
 	case "none":
-		p.ChecksumAlgorithm = ""
+		p.ChecksumAlgorithm, p.ChecksumType = "", ""
 	case "":
 	default:
-		p.ChecksumAlgorithm = o.ChecksumAlgorithm
+		if o.ChecksumAlgorithm != p.ChecksumAlgorithm {
+			p.ChecksumAlgorithm, p.ChecksumType = o.ChecksumAlgorithm, ""
+		}
 	}
 	return p
+}
+
+// ReplacesHeaders reports whether the override changes anything that
+// CopyObject's COPY metadata directive would take from the source: content
+// headers, Expires, user metadata or the checksum algorithm.
+func (o *Override) ReplacesHeaders() bool {
+	return o.ContentType != "" || o.CacheControl != "" || o.ContentDisposition != "" || o.ContentEncoding != "" ||
+		o.ContentLanguage != "" || o.Expires != "" || o.Metadata != nil || o.ChecksumAlgorithm != ""
 }
 
 // DestinationETagIsMD5 reports whether a destination written with the
@@ -317,6 +333,13 @@ func (p *Props) ToCreate(in *s3.CreateMultipartUploadInput) {
 	in.SSEKMSKeyId, in.BucketKeyEnabled = kmsKey(p), bucketKey(p)
 	in.WebsiteRedirectLocation = opt(p.WebsiteRedirect)
 	in.ChecksumAlgorithm = types.ChecksumAlgorithm(p.ChecksumAlgorithm)
+	if p.ChecksumType == string(types.ChecksumTypeFullObject) && strings.HasPrefix(p.ChecksumAlgorithm, "CRC") {
+		// A full-object checksum (a multipart upload created so, or any
+		// single PutObject) stays one: the upload then ends with the
+		// source's checksum value whatever its parts. S3 allows the type
+		// only for the CRC algorithms; SHA ones stay composite.
+		in.ChecksumType = types.ChecksumTypeFullObject
+	}
 }
 
 // ToPut sets the properties on a PutObject request.
@@ -363,9 +386,9 @@ func (p Props) String() string {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "type=%q cache=%q disp=%q enc=%q lang=%q expires=%q class=%q sse=%q kms=%q redirect=%q checksum=%q tags=%q meta={",
+	fmt.Fprintf(&b, "type=%q cache=%q disp=%q enc=%q lang=%q expires=%q class=%q sse=%q kms=%q redirect=%q checksum=%q/%q tags=%q meta={",
 		p.ContentType, p.CacheControl, p.ContentDisposition, p.ContentEncoding, p.ContentLanguage, p.Expires,
-		p.StorageClass, p.SSE, p.SSEKMSKeyID, p.WebsiteRedirect, p.ChecksumAlgorithm, p.Tagging)
+		p.StorageClass, p.SSE, p.SSEKMSKeyID, p.WebsiteRedirect, p.ChecksumAlgorithm, p.ChecksumType, p.Tagging)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%q ", k, p.Metadata[k])
 	}
