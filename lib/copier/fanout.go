@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/s3pipe/s3pipe/lib/props"
 	"github.com/s3pipe/s3pipe/lib/record"
-	"github.com/s3pipe/s3pipe/lib/stream"
 	"github.com/s3pipe/s3pipe/lib/tsv"
 )
 
@@ -292,109 +291,11 @@ func (s *share) tee(body io.ReadCloser, n int64) {
 	wg.Wait()
 }
 
-// RunGroups is Run for a fan-out: it reads plan rows, gathers consecutive
-// rows that read the same source range (SameSource) into one group, copies
-// each group with Router.CopyGroup (up to workers groups at once), and
-// writes one result row per plan row through one writer.
+// RunGroups is Run for a fan-out: consecutive rows that read the same
+// source range (SameSource) form one group, copied with Router.CopyGroup
+// (up to workers groups at once); one result row per plan row.
 func RunGroups(ctx context.Context, rt *Router, in *tsv.Reader, out io.Writer, workers int) error {
-	w := tsv.NewWriter(out)
-	results := make(chan record.Result, workers)
-	cctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var fatalOnce sync.Once
-	var fatal error
-	failed := 0
-	var werr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for r := range results {
-			if r.Status == record.StatusFailed {
-				failed++
-			}
-			if werr != nil {
-				continue
-			}
-			if err := r.Write(w); err != nil {
-				werr = err
-				stop()
-				continue
-			}
-			if len(results) == 0 {
-				if err := w.Flush(); err != nil {
-					werr = err
-					stop()
-				}
-			}
-		}
-	}()
-	jobs := make(chan []record.Plan)
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Go(func() {
-			for g := range jobs {
-				rs, err := rt.CopyGroup(cctx, g)
-				var fe *Fatal
-				if errors.As(err, &fe) {
-					fatalOnce.Do(func() { fatal = fe; stop() })
-				}
-				for _, r := range rs {
-					results <- r
-				}
-			}
-		})
-	}
-	var inErr error
-	var group []record.Plan
-	for cctx.Err() == nil {
-		f, err := in.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			inErr = err
-			break
-		}
-		var p record.Plan
-		if err := record.ParsePlan(f, &p); err != nil {
-			inErr = record.AtLine(in, err)
-			break
-		}
-		if len(group) > 0 && !joins(group, &p) {
-			jobs <- group
-			group = nil
-		}
-		group = append(group, p)
-	}
-	if len(group) > 0 {
-		// Rows read are always sent: after a cancel the workers finish
-		// them at once as Interrupted, so each still gets its row.
-		jobs <- group
-	}
-	close(jobs)
-	wg.Wait()
-	close(results)
-	<-done
-	if err := w.Flush(); err != nil && werr == nil {
-		werr = err
-	}
-	switch {
-	case werr != nil:
-		return fmt.Errorf("write results: %w", werr)
-	case fatal != nil:
-		return fatal
-	case ctx.Err() != nil:
-		return ctx.Err()
-	case inErr != nil:
-		var pe *tsv.ParseError
-		if errors.As(inErr, &pe) {
-			return inErr
-		}
-		return &stream.InputError{Err: fmt.Errorf("read plan rows: %w", inErr)}
-	case failed > 0:
-		return fmt.Errorf("%d rows failed: %w", failed, stream.ErrSomeFailed)
-	}
-	return nil
+	return runPlanRows(ctx, in, out, workers, joins, rt.CopyGroup)
 }
 
 // ForDestination returns a copier like c (configuration, source, counters,

@@ -15,6 +15,19 @@ import (
 // Run reads plan rows, copies them with up to workers at once, and writes
 // one result row per plan row (in completion order) through one writer.
 func Run(ctx context.Context, cp *Copier, in *tsv.Reader, out io.Writer, workers int) error {
+	return runPlanRows(ctx, in, out, workers, nil, func(ctx context.Context, g []record.Plan) ([]record.Result, error) {
+		r, err := cp.Copy(ctx, &g[0])
+		return []record.Result{r}, err
+	})
+}
+
+// runPlanRows is the loop of Run and RunGroups: it reads plan rows, gathers
+// consecutive rows that join (nil: every row alone) into groups, copies the
+// groups on a fixed set of workers, and writes every result row through one
+// writer.
+func runPlanRows(ctx context.Context, in *tsv.Reader, out io.Writer, workers int,
+	join func(group []record.Plan, p *record.Plan) bool,
+	copyGroup func(context.Context, []record.Plan) ([]record.Result, error)) error {
 	w := tsv.NewWriter(out)
 	results := make(chan record.Result, workers)
 	// Copies run under their own context: SIGINT (ctx) and a fatal error
@@ -55,21 +68,24 @@ func Run(ctx context.Context, cp *Copier, in *tsv.Reader, out io.Writer, workers
 	// the SDK's middleware stack, and a fresh goroutine would grow its
 	// stack again for every row (runtime.copystack was a tenth of
 	// s3copy's CPU on small objects).
-	jobs := make(chan record.Plan)
+	jobs := make(chan []record.Plan)
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
 		wg.Go(func() {
-			for p := range jobs {
-				r, err := cp.Copy(cctx, &p)
+			for g := range jobs {
+				rs, err := copyGroup(cctx, g)
 				var fe *Fatal
 				if errors.As(err, &fe) {
 					fatalOnce.Do(func() { fatal = fe; stop() })
 				}
-				results <- r
+				for _, r := range rs {
+					results <- r
+				}
 			}
 		})
 	}
 	var inErr error
+	var group []record.Plan
 	for cctx.Err() == nil {
 		f, err := in.Read()
 		if err == io.EOF {
@@ -84,9 +100,22 @@ func Run(ctx context.Context, cp *Copier, in *tsv.Reader, out io.Writer, workers
 			inErr = record.AtLine(in, err)
 			break
 		}
-		// Workers take every row sent (after a cancel they finish it at
-		// once as Interrupted), so this send cannot block forever.
-		jobs <- p
+		if join == nil {
+			// Workers take every row sent (after a cancel they finish it
+			// at once as Interrupted), so this send cannot block forever.
+			jobs <- []record.Plan{p}
+			continue
+		}
+		if len(group) > 0 && !join(group, &p) {
+			jobs <- group
+			group = nil
+		}
+		group = append(group, p)
+	}
+	if len(group) > 0 {
+		// Rows read are always sent: after a cancel the workers finish
+		// them at once as Interrupted, so each still gets its row.
+		jobs <- group
 	}
 	close(jobs)
 	wg.Wait()
