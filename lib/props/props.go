@@ -64,8 +64,9 @@ func FromHead(h *s3.HeadObjectOutput) Props {
 	if h.TagCount != nil {
 		p.TagCount = *h.TagCount
 	}
-	if p.Expires == "" && h.Expires != nil {
-		p.Expires = h.Expires.UTC().Format(httpTime)
+	//lint:ignore SA1019 ExpiresString (above) is preferred; the parsed field is only a fallback.
+	if e := h.Expires; p.Expires == "" && e != nil {
+		p.Expires = e.UTC().Format(httpTime)
 	}
 	return p
 }
@@ -84,8 +85,9 @@ func FromGet(g *s3.GetObjectOutput) Props {
 		ChecksumType:      string(g.ChecksumType),
 		TagCount:          aws.ToInt32(g.TagCount),
 	}
-	if p.Expires == "" && g.Expires != nil {
-		p.Expires = g.Expires.UTC().Format(httpTime)
+	//lint:ignore SA1019 ExpiresString (above) is preferred; the parsed field is only a fallback.
+	if e := g.Expires; p.Expires == "" && e != nil {
+		p.Expires = e.UTC().Format(httpTime)
 	}
 	return p
 }

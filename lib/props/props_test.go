@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the tests set the deprecated parsed Expires field to check the fallback.
+
 package props
 
 import (

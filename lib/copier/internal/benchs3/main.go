@@ -68,7 +68,7 @@ func unsigned(o *s3.Options) {
 
 func run(ctx context.Context, serverB bool, args []string) error {
 	if len(args) < 2 {
-		return errors.New("usage: benchs3 [-b] seed-small|seed-large|mkbucket|rmbucket|count|put-ceiling BUCKET ...")
+		return errors.New("usage: benchs3 [-b] seed-small|seed-large|mkbucket|rmbucket|count|put-ceiling BUCKET [ARGS]")
 	}
 	c, err := client(serverB)
 	if err != nil {
