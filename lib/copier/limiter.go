@@ -11,8 +11,9 @@ import (
 )
 
 // Limiter paces requests shared by every worker: at most Max per second when
-// Max > 0, and on SlowDown or 503 it halves the current rate (measured when
-// there was no limit) and recovers by 10% a second. A throttled prefix then
+// Max > 0, and when SlowDown or 503 answers are a tenth of recent requests
+// or more it halves the current rate (measured when there was no limit) and
+// recovers by 10% a second. A throttled prefix then
 // slows the whole run down instead of failing objects after the SDK's
 // retries run out.
 type Limiter struct {
@@ -25,6 +26,9 @@ type Limiter struct {
 	raised    time.Time
 	winStart  time.Time
 	winCount  int
+	winThr    int     // throttles in the current window
+	prevCount int     // requests in the previous window
+	prevThr   int     // throttles in the previous window
 	measured  float64 // requests per second in the last full window
 	now       func() time.Time
 	// Throttles counts throttling responses seen.
@@ -49,7 +53,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	now := l.now()
 	if now.Sub(l.winStart) >= time.Second {
 		l.measured = float64(l.winCount) / now.Sub(l.winStart).Seconds()
-		l.winStart, l.winCount = now, 0
+		l.prevCount, l.prevThr = l.winCount, l.winThr
+		l.winStart, l.winCount, l.winThr = now, 0, 0
 	}
 	l.winCount++
 	if l.rate > 0 && now.Sub(l.throttled) > time.Second && now.Sub(l.raised) > time.Second && !l.throttled.IsZero() {
@@ -86,15 +91,28 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
+// minThrottledShare is the share of recent requests that must have been
+// throttled before the rate is halved. S3 throttles by request rate: above
+// it, most requests are refused. A few 503s among many successes (a busy
+// server node, a random fault) are the SDK retryer's business; halving on
+// each of them held a run at a few requests per second.
+const minThrottledShare = 0.1
+
 // Throttled records a SlowDown/503 answer and halves the rate, at most once
 // per 200ms so that a burst of answers to requests already in flight does
-// not collapse the rate to nothing.
+// not collapse the rate to nothing, and only when at least
+// minThrottledShare of the requests of the last one to two seconds were
+// throttled (always, while fewer than 20 requests were seen).
 func (l *Limiter) Throttled() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.Throttles++
+	l.winThr++
 	now := l.now()
 	if now.Sub(l.throttled) < 200*time.Millisecond {
+		return
+	}
+	if n := l.prevCount + l.winCount; n >= 20 && float64(l.prevThr+l.winThr) < minThrottledShare*float64(n) {
 		return
 	}
 	l.throttled = now
