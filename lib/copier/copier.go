@@ -329,12 +329,9 @@ func (c *Copier) serverCopy(ctx context.Context, r *record.Result, algo string) 
 	if c.cfg.TrustDstEncryption && !c.cfg.Override.ReplacesHeaders() {
 		return c.directCopy(ctx, r, source)
 	}
-	head, err := c.headSource(ctx, p)
+	head, err := c.headWhole(ctx, p)
 	if err != nil {
 		return err
-	}
-	if aws.ToInt64(head.ContentLength) != p.Length {
-		return fmt.Errorf("head s3://%s/%s: %w: %d bytes, plan says %d", p.SrcBucket, p.Key, errSize, aws.ToInt64(head.ContentLength), p.Length)
 	}
 	src := props.FromHead(head)
 	dst := c.cfg.Override.Apply(src)
@@ -706,4 +703,17 @@ func (c *Copier) upload(ctx context.Context, p *record.Plan) *upload {
 		}
 	})
 	return u
+}
+
+// headWhole HEADs the source of a whole-object row (pinned like every source
+// read) and checks it still has the planned size.
+func (c *Copier) headWhole(ctx context.Context, p *record.Plan) (*s3.HeadObjectOutput, error) {
+	head, err := c.headSource(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if aws.ToInt64(head.ContentLength) != p.Length {
+		return nil, fmt.Errorf("head s3://%s/%s: %w: %d bytes, plan says %d", p.SrcBucket, p.Key, errSize, aws.ToInt64(head.ContentLength), p.Length)
+	}
+	return head, nil
 }

@@ -62,12 +62,9 @@ func (c *Copier) inPlace(ctx context.Context, r *record.Result, algo string) (do
 // The new version id is the result's DstVersionID.
 func (c *Copier) inPlaceCopy(ctx context.Context, r *record.Result, ip props.InPlace) error {
 	p := &r.Plan
-	head, err := c.headSource(ctx, p)
+	head, err := c.headWhole(ctx, p)
 	if err != nil {
 		return err
-	}
-	if aws.ToInt64(head.ContentLength) != p.Length {
-		return fmt.Errorf("head s3://%s/%s: %w: %d bytes, plan says %d", p.SrcBucket, p.Key, errSize, aws.ToInt64(head.ContentLength), p.Length)
 	}
 	src := props.FromHead(head)
 	dst := c.cfg.Override.Apply(src)

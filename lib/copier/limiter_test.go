@@ -130,7 +130,7 @@ func TestLimiterCeiling(t *testing.T) {
 func TestLimiterEarlyThrottle(t *testing.T) {
 	l, c := newFake(0)
 	waitN(t, l, c, 32, 3200) // 32 workers start within 10ms
-	for range 4 { // a tenth of them refused
+	for range 4 {            // a tenth of them refused
 		l.Throttled()
 	}
 	if l.Rate() == 0 || l.Rate() < 100 {
