@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -54,22 +53,11 @@ func seed(t *testing.T, c *s3.Client, srcB, dstB string, n int) string {
 
 func readResults(t *testing.T, out []byte) []record.Result {
 	t.Helper()
-	r := tsv.NewReader(bytes.NewReader(out))
-	var rs []record.Result
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			return rs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var x record.Result
-		if err := record.ParseResult(f, &x); err != nil {
-			t.Fatalf("result line %d: %v", r.Line(), err)
-		}
-		rs = append(rs, x)
+	rs, err := record.ReadAll(bytes.NewReader(out), record.ParseResult)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return rs
 }
 
 // TestThrottledRun: behind a proxy that answers SlowDown above R requests

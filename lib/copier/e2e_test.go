@@ -102,22 +102,11 @@ func (e *env) plan(objs ...record.Object) []record.Plan {
 
 func readPlans(t *testing.T, b []byte) []record.Plan {
 	t.Helper()
-	r := tsv.NewReader(bytes.NewReader(b))
-	var ps []record.Plan
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			return ps
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p record.Plan
-		if err := record.ParsePlan(f, &p); err != nil {
-			t.Fatalf("plan row %d: %v", r.Line(), record.AtLine(r, err))
-		}
-		ps = append(ps, p)
+	rs, err := record.ReadAll(bytes.NewReader(b), record.ParsePlan)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return rs
 }
 
 // copy runs s3copy's engine over plan rows; it returns the result rows and

@@ -112,22 +112,11 @@ func TestAutoFallsBackToStream(t *testing.T) {
 
 func readResults(t *testing.T, b []byte) []record.Result {
 	t.Helper()
-	r := tsv.NewReader(bytes.NewReader(b))
-	var rs []record.Result
-	for {
-		f, err := r.Read()
-		if err == io.EOF {
-			return rs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var x record.Result
-		if err := record.ParseResult(f, &x); err != nil {
-			t.Fatalf("result line %d: %v", r.Line(), err)
-		}
-		rs = append(rs, x)
+	rs, err := record.ReadAll(bytes.NewReader(b), record.ParseResult)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return rs
 }
 
 // counting counts requests by method.

@@ -545,3 +545,21 @@ func TestParseTimeDates(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAll(t *testing.T) {
+	var b bytes.Buffer
+	w := tsv.NewWriter(&b)
+	for _, k := range []string{"a\tb", `\N`} {
+		o := Object{Key: k, ETag: "e", Size: 1}
+		o.Write(w)
+	}
+	w.Flush()
+	got, err := ReadAll(bytes.NewReader(b.Bytes()), ParseObject)
+	if err != nil || len(got) != 2 || got[0].Key != "a\tb" || got[1].Key != `\N` {
+		t.Fatalf("ReadAll = %+v, %v", got, err)
+	}
+	_, err = ReadAll(strings.NewReader(b.String()+"x\n"), ParseObject)
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("bad third line: %v, want an error naming line 3", err)
+	}
+}
