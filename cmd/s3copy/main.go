@@ -22,7 +22,7 @@ type CLI struct {
 	Props  props.Flags     `embed:""`
 	stream.Flags
 	Mode               string  `help:"How bytes move: auto (server-side when source and destination share endpoint and credentials, streamed when the server refuses), server or stream." enum:"auto,server,stream" default:"auto"`
-	MaxRPS             float64 `name:"max-rps" help:"Most requests per second, over all workers (0 = no limit; SlowDown halves the rate either way)." default:"0"`
+	MaxRPS             float64 `name:"max-rps" help:"Most requests per second, over all workers (0 = no limit; when a tenth of recent requests get SlowDown the rate halves either way)." default:"0"`
 	TrustDstEncryption bool    `name:"trust-dst-encryption" help:"Server-side copies of whole objects skip the source HEAD (one request instead of two): the server copies content headers, metadata and tags, the storage class comes from the listing, but the destination bucket's default encryption applies (the source's SSE and KMS key are not reproduced) and a website redirect location is not kept (MinIO also drops Expires). Ignored with header or metadata overrides."`
 	// CPUProfile is for the copy benchmark (scripts/bench-copy).
 	CPUProfile string          `name:"cpuprofile" help:"Write a CPU profile to FILE." hidden:"" placeholder:"FILE"`

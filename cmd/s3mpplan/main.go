@@ -28,7 +28,7 @@ type CLI struct {
 	PartSize    string          `help:"Choose new parts of this size (e.g. 64MiB) instead of reproducing the source's; the destination ETag then differs by design. Objects over 5 GiB without a multipart source get parts of this size (default 64MiB)." placeholder:"SIZE"`
 	ExactLayout bool            `help:"HEAD every part of a multipart source instead of trusting a uniform layout that explains the size."`
 	DryRun      bool            `help:"Make no state-changing call: no multipart upload is created; part rows get upload id dry-run."`
-	MaxRPS      float64         `name:"max-rps" help:"Most requests per second, over all workers and both sides (0 = no limit; SlowDown halves the rate either way)." default:"0"`
+	MaxRPS      float64         `name:"max-rps" help:"Most requests per second, over all workers and both sides (0 = no limit; when a tenth of recent requests get SlowDown the rate halves either way)." default:"0"`
 	Version     cli.VersionFlag `help:"Print the version." name:"version"`
 
 	Replication replication `embed:""`

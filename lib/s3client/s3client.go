@@ -37,8 +37,8 @@ type Side struct {
 // Tuning is the shared concurrency and retry group, identical in every tool.
 type Tuning struct {
 	Concurrency int           `help:"Requests in flight at once." default:"64" env:"S3PIPE_CONCURRENCY" short:"c"`
-	MaxAttempts int           `help:"Attempts per request, including the first (AWS_MAX_ATTEMPTS)." default:"10" env:"AWS_MAX_ATTEMPTS"`
-	RetryMode   string        `help:"SDK retry mode (AWS_RETRY_MODE): standard, or adaptive (client-side rate limiting shared by all workers when throttled)." enum:"standard,adaptive" default:"standard" env:"AWS_RETRY_MODE"`
+	MaxAttempts int           `help:"Attempts per request, including the first." default:"10" env:"AWS_MAX_ATTEMPTS"`
+	RetryMode   string        `help:"SDK retry mode: standard, or adaptive (client-side rate limiting shared by all workers when throttled)." enum:"standard,adaptive" default:"standard" env:"AWS_RETRY_MODE"`
 	HTTPTimeout time.Duration `help:"Time to wait for a response's headers before retrying the request." default:"5m" env:"S3PIPE_HTTP_TIMEOUT"`
 }
 
