@@ -11,7 +11,7 @@ import (
 )
 
 // Limiter paces requests shared by every worker: at most Max per second when
-// Max > 0, and when SlowDown or 503 answers are a tenth of recent requests
+// Max > 0, and when SlowDown or 503 answers are a tenth of recent responses
 // or more it halves the current rate (measured when there was no limit) and
 // recovers by 10% a second. A throttled prefix then
 // slows the whole run down instead of failing objects after the SDK's
@@ -26,10 +26,14 @@ type Limiter struct {
 	raised    time.Time
 	winStart  time.Time
 	winCount  int
-	winThr    int     // throttles in the current window
-	prevCount int     // requests in the previous window
-	prevThr   int     // throttles in the previous window
 	measured  float64 // requests per second in the last full window
+	// The outcomes of the last len(recent) responses (true = throttled),
+	// a ring: the throttled share is judged per response, not per second,
+	// so it means the same at 1 request a second and at 1,000.
+	recent    [64]bool
+	recentN   int
+	recentPos int
+	recentThr int
 	now       func() time.Time
 	// Throttles counts throttling responses seen.
 	Throttles int64
@@ -53,8 +57,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	now := l.now()
 	if now.Sub(l.winStart) >= time.Second {
 		l.measured = float64(l.winCount) / now.Sub(l.winStart).Seconds()
-		l.prevCount, l.prevThr = l.winCount, l.winThr
-		l.winStart, l.winCount, l.winThr = now, 0, 0
+		l.winStart, l.winCount = now, 0
 	}
 	l.winCount++
 	if l.rate > 0 && now.Sub(l.throttled) > time.Second && now.Sub(l.raised) > time.Second && !l.throttled.IsZero() {
@@ -91,28 +94,51 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// minThrottledShare is the share of recent requests that must have been
+// minThrottledShare is the share of recent responses that must have been
 // throttled before the rate is halved. S3 throttles by request rate: above
 // it, most requests are refused. A few 503s among many successes (a busy
 // server node, a random fault) are the SDK retryer's business; halving on
 // each of them held a run at a few requests per second.
 const minThrottledShare = 0.1
 
+// record notes one response's outcome in the ring of recent ones.
+func (l *Limiter) record(throttled bool) {
+	if l.recentN == len(l.recent) {
+		if l.recent[l.recentPos] {
+			l.recentThr--
+		}
+	} else {
+		l.recentN++
+	}
+	l.recent[l.recentPos] = throttled
+	if throttled {
+		l.recentThr++
+	}
+	l.recentPos = (l.recentPos + 1) % len(l.recent)
+}
+
+// Succeeded records a response that was not throttled.
+func (l *Limiter) Succeeded() {
+	l.mu.Lock()
+	l.record(false)
+	l.mu.Unlock()
+}
+
 // Throttled records a SlowDown/503 answer and halves the rate, at most once
 // per 200ms so that a burst of answers to requests already in flight does
 // not collapse the rate to nothing, and only when at least
-// minThrottledShare of the requests of the last one to two seconds were
-// throttled (always, while fewer than 20 requests were seen).
+// minThrottledShare of the last 64 responses were throttled (always, while
+// fewer than 20 responses were seen).
 func (l *Limiter) Throttled() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.Throttles++
-	l.winThr++
+	l.record(true)
 	now := l.now()
 	if now.Sub(l.throttled) < 200*time.Millisecond {
 		return
 	}
-	if n := l.prevCount + l.winCount; n >= 20 && float64(l.prevThr+l.winThr) < minThrottledShare*float64(n) {
+	if l.recentN >= 20 && float64(l.recentThr) < minThrottledShare*float64(l.recentN) {
 		return
 	}
 	l.throttled = now
@@ -138,6 +164,8 @@ func (l *Limiter) Option() func(*s3.Options) {
 		out, md, err := next.HandleFinalize(ctx, in)
 		if err != nil && (s3err.Code(err) == "SlowDown" || s3err.HTTPStatus(err) == 503) {
 			l.Throttled()
+		} else {
+			l.Succeeded()
 		}
 		return out, md, err
 	})

@@ -37,6 +37,7 @@ func waitN(t *testing.T, l *Limiter, c *fakeClock, n int, rps float64) {
 		if err := l.Wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		l.Succeeded()
 		c.add(time.Duration(float64(time.Second) / rps))
 	}
 }
@@ -48,27 +49,27 @@ func TestLimiterHalvesAndRecovers(t *testing.T) {
 	}
 	// Unlimited at 400 requests/s for a bit over a second: measured.
 	waitN(t, l, c, 440, 400)
-	// A lone SlowDown among hundreds of successes is not about the rate:
-	// the SDK retries it and the rate stays.
+	// A lone SlowDown among many successes is not about the rate: the
+	// SDK retries it and the rate stays.
 	l.Throttled()
 	if l.Rate() != 0 {
-		t.Fatalf("after one SlowDown in 440 requests: rate %.1f, want still unlimited", l.Rate())
+		t.Fatalf("after one SlowDown in 440 responses: rate %.1f, want still unlimited", l.Rate())
 	}
-	// Rate throttling refuses many: once a tenth of the recent requests
-	// were throttled, the rate halves.
+	// Rate throttling refuses many: once a tenth of the last 64 responses
+	// were throttled (7 of them), the rate halves.
 	for l.Rate() == 0 && l.Throttles < 100 {
 		l.Throttled()
 	}
-	if !near(l.Rate(), 200) || l.Throttles != 44 {
-		t.Fatalf("after %d SlowDowns in 440 requests: rate %.1f, want half the measured 400 at the 44th", l.Throttles, l.Rate())
+	if !near(l.Rate(), 200) || l.Throttles != 7 {
+		t.Fatalf("after %d SlowDowns: rate %.1f, want half the measured 400 at the 7th", l.Throttles, l.Rate())
 	}
 	// A burst of answers to requests already in flight halves only once.
 	for range 10 {
 		c.add(10 * time.Millisecond)
 		l.Throttled()
 	}
-	if !near(l.Rate(), 200) || l.Throttles != 54 {
-		t.Fatalf("burst within 200ms: rate %.1f throttles %d, want 200 and 54", l.Rate(), l.Throttles)
+	if !near(l.Rate(), 200) || l.Throttles != 17 {
+		t.Fatalf("burst within 200ms: rate %.1f throttles %d, want 200 and 17", l.Rate(), l.Throttles)
 	}
 	c.add(150 * time.Millisecond)
 	l.Throttled()
@@ -195,5 +196,39 @@ func TestLimiterOption(t *testing.T) {
 	}
 	if l.Rate() == 0 {
 		t.Error("still unlimited after SlowDown")
+	}
+}
+
+// At a low rate a SlowDown among many successes still does not halve it:
+// the share is judged over the last responses, not over the last second
+// (where a few requests a second made every SlowDown look like rate
+// throttling).
+func TestLimiterLowRateLoneThrottle(t *testing.T) {
+	l, c := newFake(0)
+	waitN(t, l, c, 30, 400)
+	for range 8 { // rate throttling: brought down to 1/256 of 400
+		c.add(250 * time.Millisecond)
+		for range 10 {
+			l.Throttled()
+		}
+	}
+	low := l.Rate()
+	if low == 0 || low > 5 {
+		t.Fatalf("rate %.1f after sustained throttling, want a low rate", low)
+	}
+	// At that low rate, every 20th response a SlowDown: the rate may
+	// recover, but no lone SlowDown halves it.
+	for i := range 200 {
+		c.add(time.Duration(float64(time.Second) / max(l.Rate(), low)))
+		l.Wait(context.Background())
+		if i%20 != 19 || i < 64 {
+			l.Succeeded()
+			continue
+		}
+		before := l.Rate()
+		l.Throttled()
+		if after := l.Rate(); after != before {
+			t.Fatalf("response %d: a lone SlowDown (1 in 20) changed the rate %.2f -> %.2f", i, before, after)
+		}
 	}
 }
