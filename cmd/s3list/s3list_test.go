@@ -324,11 +324,7 @@ func TestUnitFailureMinIO(t *testing.T) {
 // testdata/<name>.golden. Run with -update to rewrite them.
 func TestGolden(t *testing.T) {
 	const partsA = "range\tp/\t\tp/c\nrange\tp/\tp/c\tp/k\nrange\tp/\tp/k\t\\N\n"
-	tests := []struct {
-		name, stdin string
-		env         map[string]string
-		args        []string
-	}{
+	runGolden(t, []goldenCase{
 		{"no-comma", "/,0\n# ok\nnocomma\n", nil, []string{"--bucket", "b", "--units", "-"}},
 		{"range-fields", "/,0\nrange\tp/\t\n", nil, []string{"--bucket", "b", "--units", "-"}},
 		{"range-bad-escape", "range\tp/\t\\q\t\\N\n", nil, []string{"--bucket", "b", "--units", "-"}},
@@ -343,25 +339,5 @@ func TestGolden(t *testing.T) {
 		{"check-ok", partsA, nil, []string{"--check-parts", "-"}},
 		{"check-gap-overlap", "range\tp/\ta\tp/c\nrange\tp/\tp/b\tp/k\nrange\tp/\tp/m\tp/x\n", nil, []string{"--check-parts", "-"}},
 		{"check-campanile", "/,0\n" + partsA, nil, []string{"--check-parts", "-"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := s3list(t, tt.stdin, tt.env, tt.args...)
-			got := fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if got != string(want) {
-				t.Fatalf("got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+	})
 }
